@@ -1,0 +1,5 @@
+"""Command line: `python -m mlcore train|evaluate|predict|bench`."""
+
+from mlcore.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""Argument parsing for `python -m mlcore`; each command calls one function of the package."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from mlcore.paths import DEFAULT_MODEL_PATH
+
+
+def _train(args: argparse.Namespace) -> int:
+    from mlcore.train import TrainingConfig, train
+
+    config = TrainingConfig(epochs=args.epochs, version=args.version or "", extra=tuple(args.extra))
+    card = train(config, out_path=args.model)
+    print(json.dumps(card, indent=2))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from mlcore.data import load_mnist
+    from mlcore.evaluation import evaluate_model, format_report, save_confusion_png, save_mistakes_png
+    from mlcore.inference import load_keras_model
+
+    test = load_mnist().test
+    report = evaluate_model(load_keras_model(args.model), test)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    confusion_png = args.out_dir / "confusion_matrix.png"
+    mistakes_png = args.out_dir / "worst_mistakes.png"
+    save_confusion_png(report, confusion_png)
+    save_mistakes_png(report, test.images, mistakes_png)
+    if args.json:
+        print(json.dumps({**report.as_dict(), "confusion_png": str(confusion_png), "mistakes_png": str(mistakes_png)}))
+    else:
+        print(format_report(report))
+        print(f"\nWrote {confusion_png} and {mistakes_png}")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from mlcore.inference import DigitClassifier
+
+    classifier = DigitClassifier.load(args.model)
+    results = classifier.predict_files(args.files)
+    for result in results:
+        if args.json:
+            print(json.dumps(result.as_dict()))
+        elif result.error:
+            print(f"{result.file}: error: {result.error}")
+        elif result.digit is None:
+            print(f"{result.file}: no digit found")
+        else:
+            print(f"{result.file}: {result.digit} ({result.confidence * 100:.1f}%)")
+    return 1 if any(r.error for r in results) else 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from mlcore.bench import run_benchmarks
+
+    run_benchmarks(args.model, json_output=args.json)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mlcore", description=__doc__)
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help="the .keras model file")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train the CNN on MNIST and write the model and its card")
+    train.add_argument("--epochs", type=int, default=15)
+    train.add_argument("--version", help="model version for the card (default: the date)")
+    train.add_argument("--extra", action="append", default=[], metavar="FILE.npz",
+                       help="extra labelled images in MNIST's npz layout (x_train, y_train); repeatable")
+    train.set_defaults(handler=_train)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy, per-class figures and confusion matrix on MNIST's test set")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("--out-dir", type=Path, default=Path("reports"), help="where the PNGs go")
+    evaluate.set_defaults(handler=_evaluate)
+
+    predict = commands.add_parser("predict", help="the digit in each picture file")
+    predict.add_argument("--json", action="store_true", help="one JSON object per line")
+    predict.add_argument("files", nargs="+")
+    predict.set_defaults(handler=_predict)
+
+    bench = commands.add_parser("bench", help="model load, preprocessing and inference timings")
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(handler=_bench)
+
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""The CNN: two blocks of batch-normalised 3x3 convolutions, then a small dense head.
+
+Inputs are float32 (N, 28, 28, 1) in 0..1, white ink on black, as MNIST; outputs are the
+10 class probabilities. About 10 M multiply-adds per image, so it trains on two CPU cores.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+INPUT_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+
+
+def _conv_bn_relu(x, filters: int):
+    # The convolution needs no bias: batch norm's shift takes its place.
+    x = layers.Conv2D(filters, 3, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+
+
+def build_model() -> keras.Model:
+    inputs = keras.Input(shape=INPUT_SHAPE, name="image")
+    x = _conv_bn_relu(inputs, 32)
+    x = _conv_bn_relu(x, 32)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Dropout(0.1)(x)
+    x = _conv_bn_relu(x, 64)
+    x = _conv_bn_relu(x, 64)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Dropout(0.2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(256, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.Dropout(0.4)(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="digit_cnn")
+
+
+def build_augmenter() -> keras.Sequential:
+    """Small random rotations, shifts, zooms and shears, applied to training batches only.
+
+    They stand in for the variety of real handwriting and of our own preprocessing
+    (a slightly off centre of mass, a box a pixel too big or small).
+    """
+    return keras.Sequential(
+        [
+            layers.RandomRotation(0.03, fill_mode="constant"),  # about +-11 degrees
+            layers.RandomZoom(0.1, fill_mode="constant"),
+            layers.RandomTranslation(0.08, 0.08, fill_mode="constant"),
+        ],
+        name="augmenter",
+    )

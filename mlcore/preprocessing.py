@@ -1,0 +1,306 @@
+"""Turning a real picture of a handwritten digit into the 28x28 input MNIST's digits look like.
+
+MNIST was made by taking the ink of each digit, scaling it into a 20x20 box with its aspect
+ratio kept (anti-aliased, so edges are grey), and placing it in a 28x28 field with its centre of
+mass in the middle. A model trained on it only works on pictures prepared the same way, so we:
+
+1. decode safely (size checked before decoding, EXIF rotation applied, alpha flattened),
+2. remove the uneven lighting of a photo by subtracting a smooth background estimate,
+3. decide the polarity (dark ink on paper, or light strokes on a dark canvas),
+4. separate ink from background with a threshold set by the picture's own noise level,
+5. keep the connected ink components that form the digit and drop specks,
+6. thicken very thin pen strokes to MNIST's stroke width relative to the digit,
+7. scale into 20x20 keeping the aspect ratio, and centre by centre of mass in 28x28.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+from scipy import ndimage
+
+# Phone cameras reach 50 megapixels; anything larger is refused before it is decoded.
+DEFAULT_MAX_PIXELS = 50_000_000
+# Work on at most this many pixels along the longer side: enough for a digit that fills a
+# twentieth of the picture to still span 30 pixels, small enough to stay fast.
+WORKING_SIZE = 640
+# An ink map below this contrast with the paper (0..1 luminance) is not ink but texture.
+MIN_INK_CONTRAST = 0.08
+# The noise threshold, in robust standard deviations of the background.
+NOISE_SIGMAS = 6.0
+# MNIST digits' strokes are about this wide relative to the height of the digit.
+MNIST_STROKE_RATIO = 0.12
+
+
+class ImageError(ValueError):
+    """An upload that cannot be read as a picture. `code` is stable, the message is for people."""
+
+    code = "invalid_image"
+
+
+class EmptyImageError(ImageError):
+    code = "empty_file"
+
+
+class NotAnImageError(ImageError):
+    code = "not_an_image"
+
+
+class CorruptImageError(ImageError):
+    code = "corrupt_image"
+
+
+class ImageTooLargeError(ImageError):
+    code = "too_many_pixels"
+
+
+class UnsupportedFormatError(ImageError):
+    code = "unsupported_format"
+
+
+# What uploads may be, judged by the bytes, never by the file name.
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF")
+
+
+@dataclass(frozen=True)
+class PreparedDigit:
+    """What the model sees, and where in the original picture the digit was."""
+
+    pixels: np.ndarray | None  # (28, 28) uint8, white ink on black; None when no ink was found
+    box: tuple[int, int, int, int] | None  # (left, top, right, bottom) in the upright picture
+
+    @property
+    def found(self) -> bool:
+        return self.pixels is not None
+
+
+def inspect_upload(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
+    """The picture's format, read from its header, or the ImageError a user should see.
+
+    The header is checked first (format, pixel count: no decoding of a bomb), then the
+    picture is decoded once, at reduced scale for JPEG, so that a truncated file is refused
+    at upload time rather than failing later in a worker.
+    """
+    if not data:
+        raise EmptyImageError("The file is empty.")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image_format, (width, height) = image.format, image.size
+            if image_format not in ACCEPTED_FORMATS:
+                raise UnsupportedFormatError(
+                    f"{image_format} pictures are not accepted; use JPEG, PNG, WebP, BMP or GIF."
+                )
+            if width * height > max_pixels:
+                raise ImageTooLargeError(
+                    f"The picture is {width}x{height} pixels; at most {max_pixels // 1_000_000} megapixels are accepted."
+                )
+    except ImageError:
+        raise
+    except Image.DecompressionBombError:
+        raise ImageTooLargeError("The picture has too many pixels.") from None
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise NotAnImageError("The file is not a picture we can read (JPEG, PNG, WebP, BMP or GIF).") from None
+    decode_image(data, max_pixels=max_pixels)
+    return image_format
+
+
+def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """The upright picture, RGB or L, with any transparency flattened onto a contrasting background."""
+    if not data:
+        raise EmptyImageError("The file is empty.")
+    try:
+        image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as error:  # Pillow's own guard, from the header alone
+        raise ImageTooLargeError(f"The picture has too many pixels: {error}") from None
+    except (OSError, SyntaxError, ValueError):
+        raise NotAnImageError("The file is not a picture we can read (JPEG, PNG, WebP, BMP or GIF).") from None
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"The picture is {width}x{height} pixels; at most {max_pixels // 1_000_000} megapixels are accepted."
+        )
+    if width < 1 or height < 1:
+        raise CorruptImageError("The picture has no pixels.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.seek(0)  # the first frame of an animation
+            if image.format == "JPEG":
+                # Decode at a reduced scale straight from the JPEG data: much faster for big photos.
+                image.draft("RGB", (WORKING_SIZE, WORKING_SIZE))
+            image.load()
+            image = ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombWarning) as error:
+        raise CorruptImageError(f"The picture is damaged or truncated ({error}).") from None
+    return _flatten_transparency(image)
+
+
+def _flatten_transparency(image: Image.Image) -> Image.Image:
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("LA", "PA", "La"):
+        image = image.convert("RGBA")
+    if image.mode != "RGBA":
+        return image.convert("L") if image.mode not in ("L", "RGB") else image
+    alpha = np.asarray(image.getchannel("A"), dtype=np.float32) / 255.0
+    rgb = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+    if alpha.min() > 0.98:
+        return image.convert("RGB")
+    # Strokes drawn on a transparent background: put them on white if they are dark, on
+    # black if they are light, so the ink always stands out whatever colour it was drawn in.
+    luminance = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    opaque = alpha > 0.5
+    stroke_luminance = float(luminance[opaque].mean()) if opaque.any() else 0.0
+    background = 1.0 if stroke_luminance < 0.5 else 0.0
+    flattened = rgb * alpha[..., None] + background * (1.0 - alpha[..., None])
+    return Image.fromarray(np.round(flattened * 255).astype(np.uint8), "RGB")
+
+
+def _working_grey(image: Image.Image) -> tuple[np.ndarray, float]:
+    """Luminance in 0..1 at working size, and the factor from working to original coordinates."""
+    grey = image.convert("L")
+    scale = max(grey.size) / WORKING_SIZE
+    if scale > 1:
+        size = (max(1, round(grey.width / scale)), max(1, round(grey.height / scale)))
+        grey = grey.resize(size, Image.Resampling.BOX)
+    else:
+        scale = 1.0
+    return np.asarray(grey, dtype=np.float32) / 255.0, scale
+
+
+def _background(grey: np.ndarray) -> np.ndarray:
+    """A smooth estimate of the paper or canvas, without the ink: a median over large windows.
+
+    The median is taken on a small copy (strokes are thin there and the median is cheap),
+    then scaled back up, so shadows and gradients are kept and the ink is not.
+    """
+    height, width = grey.shape
+    factor = max(1, max(height, width) // 48)
+    small = grey[: height - height % factor or height, : width - width % factor or width]
+    if factor > 1:
+        small = small.reshape(small.shape[0] // factor, factor, small.shape[1] // factor, factor).mean(axis=(1, 3))
+    smooth = ndimage.median_filter(small, size=9, mode="nearest")
+    zoom = (height / smooth.shape[0], width / smooth.shape[1])
+    return ndimage.zoom(smooth, zoom, order=1, mode="nearest", grid_mode=True)[:height, :width]
+
+
+def ink_map(grey: np.ndarray) -> np.ndarray | None:
+    """Ink strength in 0..1 per pixel (1 = full ink), or None when the picture holds no ink."""
+    background = _background(grey)
+    residual = grey - background
+    low, high = np.percentile(residual, [0.2, 99.8])
+    dark_ink = -low > high
+    if dark_ink:
+        # Ink on paper: divide by the paper's brightness so ink in a shadow counts as much as ink in light.
+        ink = -residual / np.maximum(background, 0.15)
+    else:
+        ink = residual
+    noise = 1.4826 * float(np.median(np.abs(ink - np.median(ink))))
+    threshold = max(NOISE_SIGMAS * noise, MIN_INK_CONTRAST)
+    strong = ink > threshold
+    if not strong.any():
+        return None
+    full_ink = float(np.percentile(ink[strong], 90))
+    if full_ink < MIN_INK_CONTRAST * 1.5:
+        return None
+    # Soft edges as in MNIST: ink fades from the threshold up to the typical ink level.
+    low_edge = threshold * 0.75
+    return np.clip((ink - low_edge) / max(full_ink - low_edge, 1e-6), 0.0, 1.0)
+
+
+def digit_mask(ink: np.ndarray) -> np.ndarray | None:
+    """The pixels of the ink components that make up the digit; specks and far-off marks dropped."""
+    solid = ink > 0.5
+    labels, count = ndimage.label(solid, structure=np.ones((3, 3)))
+    if count == 0:
+        return None
+    areas = ndimage.sum_labels(solid, labels, index=np.arange(1, count + 1))
+    largest = int(np.argmax(areas))
+    min_area = max(4.0, areas[largest] * 0.02)
+    slices = ndimage.find_objects(labels)
+    main = slices[largest]
+    height = main[0].stop - main[0].start
+    width = main[1].stop - main[1].start
+    reach = max(height, width) * 0.6
+    keep = np.zeros(count + 1, dtype=bool)
+    for index, (rows, cols) in enumerate(slices):
+        if areas[index] < min_area:
+            continue
+        # A part of the same digit (the bar of a 5, a broken stroke) lies close to its main stroke.
+        gap_rows = max(main[0].start - rows.stop, rows.start - main[0].stop, 0)
+        gap_cols = max(main[1].start - cols.stop, cols.start - main[1].stop, 0)
+        if index == largest or (gap_rows <= reach and gap_cols <= reach and areas[index] >= areas[largest] * 0.05):
+            keep[index + 1] = True
+    mask = keep[labels]
+    # Take in the soft edges around the kept strokes, not the ones around dropped specks.
+    return ndimage.binary_dilation(mask, iterations=2)
+
+
+def _stroke_width(solid: np.ndarray) -> float:
+    area = float(solid.sum())
+    boundary = float((solid & ~ndimage.binary_erosion(solid)).sum())
+    return 2.0 * area / max(boundary, 1.0)
+
+
+def to_mnist_field(ink: np.ndarray) -> np.ndarray:
+    """The cropped ink scaled into 20x20 (aspect kept) and centred by mass in 28x28, as uint8."""
+    rows = np.flatnonzero(ink.max(axis=1) > 0)
+    cols = np.flatnonzero(ink.max(axis=0) > 0)
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    longest = max(crop.shape)
+    # Very thin pen strokes would vanish in a 20-pixel box: widen them to MNIST's proportion.
+    wanted = MNIST_STROKE_RATIO * longest
+    width = _stroke_width(crop > 0.5)
+    if width < wanted * 0.6:
+        grow = int(round((wanted * 0.8 - width) / 2))
+        if grow > 0:
+            crop = np.pad(crop, grow)
+            crop = ndimage.grey_dilation(crop, footprint=_disk(grow))
+    scale = 20.0 / max(crop.shape)
+    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+    scaled = np.asarray(Image.fromarray(crop.astype(np.float32), "F").resize(size, Image.Resampling.BOX))
+    peak = float(scaled.max())
+    if peak > 0:
+        scaled = np.clip(scaled / max(peak, 0.5) * 1.15, 0.0, 1.0)
+    field = np.zeros((28, 28), dtype=np.float32)
+    top, left = (28 - scaled.shape[0]) // 2, (28 - scaled.shape[1]) // 2
+    field[top : top + scaled.shape[0], left : left + scaled.shape[1]] = scaled
+    centre_row, centre_col = ndimage.center_of_mass(field)
+    shift_row = int(np.clip(round(13.5 - centre_row), -top, 28 - top - scaled.shape[0]))
+    shift_col = int(np.clip(round(13.5 - centre_col), -left, 28 - left - scaled.shape[1]))
+    field = np.roll(field, (shift_row, shift_col), axis=(0, 1))
+    return np.round(field * 255).astype(np.uint8)
+
+
+def _disk(radius: int) -> np.ndarray:
+    y, x = np.ogrid[-radius : radius + 1, -radius : radius + 1]
+    return x * x + y * y <= radius * radius
+
+
+def prepare_image(image: Image.Image) -> PreparedDigit:
+    grey, scale = _working_grey(image)
+    ink = ink_map(grey)
+    if ink is None:
+        return PreparedDigit(pixels=None, box=None)
+    mask = digit_mask(ink)
+    if mask is None:
+        return PreparedDigit(pixels=None, box=None)
+    digit = np.where(mask, ink, 0.0)
+    rows = np.flatnonzero(digit.max(axis=1) > 0)
+    cols = np.flatnonzero(digit.max(axis=0) > 0)
+    box = (
+        int(cols[0] * scale),
+        int(rows[0] * scale),
+        int(np.ceil((cols[-1] + 1) * scale)),
+        int(np.ceil((rows[-1] + 1) * scale)),
+    )
+    return PreparedDigit(pixels=to_mnist_field(digit), box=box)
+
+
+def preprocess_upload(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> PreparedDigit:
+    """Bytes of an uploaded picture to the 28x28 MNIST-style input, or an ImageError."""
+    return prepare_image(decode_image(data, max_pixels=max_pixels))
