@@ -1,0 +1,58 @@
+# The documented commands. `make run` and `make test` work from a fresh clone with python3 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# The full MNIST set beside the project when there is one; otherwise Keras downloads it.
+MNIST_PATH ?= $(if $(wildcard ../shared/data/mnist.npz),$(abspath ../shared/data/mnist.npz),)
+export MNIST_PATH
+# Tests run against a real PostgreSQL (pytest-django creates and drops test_digitsite).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/digitsite
+EPOCHS ?= 25
+
+.PHONY: install run test worker train evaluate bench lint format migrations-check messages requeue
+
+$(BIN)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+messages: install
+	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
+
+run: install messages
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: install messages
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+worker: install
+	$(BIN)/celery -A digitsite worker -Q inference -l info
+
+requeue: install
+	$(BIN)/python manage.py requeue_pending
+
+train: install
+	$(BIN)/python -m mlcore train --epochs $(EPOCHS)
+
+evaluate: install
+	$(BIN)/python -m mlcore evaluate
+
+bench: install
+	$(BIN)/python -m mlcore bench
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrations-check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -1,0 +1,121 @@
+"""Shared fixtures: named users, a private media folder, and a real Celery worker process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_BROKER_URL = os.environ.get("TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_configure(config):
+    os.environ.setdefault("MNIST_PATH", str(ROOT.parent / "shared" / "data" / "mnist.npz"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_media_root(tmp_path_factory):
+    """Uploads made by tests go to a temporary folder, never to the project's media/."""
+    media = tmp_path_factory.mktemp("media")
+    with override_settings(MEDIA_ROOT=str(media)):
+        yield media
+
+
+@pytest.fixture
+def password() -> str:
+    return "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def alice(django_user_model, password):
+    return django_user_model.objects.create_user("alice", "alice@example.com", password)
+
+
+@pytest.fixture
+def bob(django_user_model, password):
+    return django_user_model.objects.create_user("bob", "bob@example.com", password)
+
+
+@pytest.fixture
+def staff(django_user_model, password):
+    return django_user_model.objects.create_superuser("sam", "sam@example.com", password)
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+def require_services(reason: str) -> None:
+    """Skips an integration test when PostgreSQL/Redis are missing, except under CI where that is a failure."""
+    if IN_CI:
+        pytest.fail(f"integration test cannot run under CI: {reason}")
+    pytest.skip(reason)
+
+
+def _redis_available(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, private_media_root):
+    """A real `celery worker` process on a real Redis, reading and writing the test database.
+
+    Yields the Celery app switched from eager mode to that broker; restores eager mode after.
+    """
+    from digitsite.celery import app
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        require_services("the worker shares the test database: set DATABASE_URL to PostgreSQL (make test does)")
+    if not _redis_available(TEST_BROKER_URL):
+        require_services(f"no Redis at {TEST_BROKER_URL}")
+    import redis
+
+    redis.Redis.from_url(TEST_BROKER_URL).flushdb()  # no messages left over from an earlier run
+    user = f"{database['USER']}@" if database.get("USER") else ""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "digitsite.settings",
+        "DATABASE_URL": f"postgres://{user}{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}",
+        "CELERY_BROKER_URL": TEST_BROKER_URL,
+        "MEDIA_ROOT": str(private_media_root),
+        "PYTHONUNBUFFERED": "1",
+    }
+    log_path = private_media_root.parent / "celery-worker.log"
+    log = open(log_path, "w")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "digitsite", "worker", "-Q", "inference", "-c", "1", "-l", "info", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    previous = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
+    app.conf.update(broker_url=TEST_BROKER_URL, task_always_eager=False)
+    try:
+        deadline = time.monotonic() + 120
+        while "ready." not in log_path.read_text():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield app
+    finally:
+        app.conf.update(**previous)
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        log.close()
