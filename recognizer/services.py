@@ -217,3 +217,84 @@ def prediction_delete(*, prediction: Prediction) -> None:
     predictions_delete(predictions=[prediction])
 
 
+# --- Staff review and the labelled-data export (admin, dashboard, `manage.py export_labelled`) ---
+
+
+def predictions_record_review(*, predictions, staff_label: int | None, reviewer) -> int:
+    """The same staff label on every given prediction; returns how many were labelled."""
+    count = 0
+    with transaction.atomic():
+        for prediction in predictions:
+            prediction_record_review(prediction=prediction, staff_label=staff_label, reviewer=reviewer)
+            count += 1
+    return count
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    confirmed: int
+    skipped: int  # nothing to confirm: no label and no single digit read
+
+
+def predictions_confirm(*, predictions, reviewer) -> ConfirmResult:
+    """Staff agree with the label a row shows: its best known label, else the digit the model read.
+
+    Either way the agreed digit is stored as the staff label, so the row counts as reviewed and later
+    user feedback cannot override it.
+    """
+    confirmed = skipped = 0
+    with transaction.atomic():
+        for prediction in predictions:
+            agreed = prediction.label if prediction.label is not None else prediction.digit
+            if agreed is None:
+                skipped += 1
+                continue
+            prediction_record_review(prediction=prediction, staff_label=agreed, reviewer=reviewer)
+            confirmed += 1
+    return ConfirmResult(confirmed=confirmed, skipped=skipped)
+
+
+@dataclass(frozen=True)
+class DatasetExport:
+    exported: int
+    skipped: int  # not finished, not labelled, or without a readable 28x28 model input
+
+
+def labelled_dataset_export(*, predictions, out) -> DatasetExport:
+    """Writes the 28x28 model inputs and labels of the given predictions as an npz file to `out`.
+
+    The layout is MNIST's, which `mlcore.data.load_labelled_npz` reads (so `python -m mlcore train --extra
+    FILE.npz` can learn from it): x_train uint8 (N, 28, 28), y_train uint8 (N,), plus prediction_ids (N,)
+    and model_versions (N,) to trace each image back. The label is the best known one: staff wins.
+    `out` is a path or a binary file object.
+    """
+    import numpy as np
+
+    images, labels, ids, versions = [], [], [], []
+    skipped = 0
+    for prediction in predictions:
+        if prediction.status != Prediction.Status.DONE or prediction.label is None or not prediction.model_input:
+            skipped += 1
+            continue
+        try:
+            with prediction.model_input.open("rb") as stored, Image.open(stored) as picture:
+                pixels = np.asarray(picture.convert("L"), dtype=np.uint8)
+        except (OSError, ValueError):
+            logger.warning("Prediction %s: model input unreadable, left out of the export", prediction.pk)
+            skipped += 1
+            continue
+        if pixels.shape != (28, 28):
+            skipped += 1
+            continue
+        images.append(pixels)
+        labels.append(prediction.label)
+        ids.append(prediction.pk)
+        versions.append(prediction.model_version)
+    np.savez_compressed(
+        out,
+        x_train=np.stack(images) if images else np.zeros((0, 28, 28), dtype=np.uint8),
+        y_train=np.asarray(labels, dtype=np.uint8),
+        prediction_ids=np.asarray(ids, dtype=np.int64),
+        model_versions=np.asarray(versions, dtype=str),
+    )
+    return DatasetExport(exported=len(images), skipped=skipped)

@@ -1,0 +1,294 @@
+"""The admin pages beyond Django's list and detail: the misclassification dashboard, its accuracy chart,
+the review queue, the label and picture views, and the two actions that need a page or a download.
+
+PredictionAdmin.get_urls wraps each view in admin_site.admin_view (active staff only, CSRF-protected);
+each one checks the Prediction permissions on top. Counting is in selectors.py, writing in services.py.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from PIL import Image, ImageOps
+
+from recognizer import charts, selectors, services
+from recognizer.models import Prediction
+
+REVIEW_QUEUE_PAGE = 60
+THUMBNAIL_SIZE = 96
+
+
+class DashboardFilterForm(forms.Form):
+    model_version = forms.ChoiceField(label=_("Model version"), required=False)
+    created_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    created_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args, versions: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model_version"].choices = [("", _("all versions")), *((v, v) for v in versions if v)]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("created_from"), cleaned.get("created_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The start date is after the end date."))
+        return cleaned
+
+    def selection(self) -> dict:
+        """Keyword arguments for the dashboard selectors; no filter where the form is invalid."""
+        if not self.is_valid():
+            return {"model_version": None, "created_from": None, "created_to": None}
+        return {
+            "model_version": self.cleaned_data["model_version"] or None,
+            "created_from": self.cleaned_data["created_from"],
+            "created_to": self.cleaned_data["created_to"],
+        }
+
+
+def _require_view(request, model_admin) -> None:
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+
+
+def _changelist_url(selection: dict, **filters: str) -> str:
+    """The admin list filtered to the dashboard's selection and the given list-filter parameters.
+
+    It uses the list's own filters (status, model version, the created_at date filter and the
+    custom label/predicted/verdict filters), which run the same selectors as the dashboard.
+    """
+    params = {"status__exact": Prediction.Status.DONE}
+    if selection["model_version"] is not None:
+        params["model_version__exact"] = selection["model_version"]
+    start, end = selectors.created_range_bounds(selection["created_from"], selection["created_to"])
+    if start:
+        params["created_at__gte"] = start.isoformat()
+    if end:
+        params["created_at__lt"] = end.isoformat()
+    params.update(filters)
+    return f"{reverse('admin:recognizer_prediction_changelist')}?{urlencode(params)}"
+
+
+def _accuracy_rows(rows) -> list[dict]:
+    return [
+        {
+            "key": row.key,
+            "labelled": row.labelled,
+            "right": row.right,
+            "wrong": row.labelled - row.right,
+            "accuracy": row.accuracy,
+            "percent": f"{100 * row.accuracy:.1f}" if row.accuracy is not None else "0",
+        }
+        for row in rows
+    ]
+
+
+def dashboard(request, *, model_admin):
+    _require_view(request, model_admin)
+    form = DashboardFilterForm(request.GET or None, versions=selectors.model_versions())
+    selection = form.selection()
+    matrix = selectors.confusion_matrix(**selection)
+    most = max(matrix.counts.values(), default=0)
+    matrix_rows = [
+        {
+            "label": label,
+            "total": sum(n for _p, n in cells),
+            "total_url": _changelist_url(selection, label=str(label)),
+            "cells": [
+                {
+                    "predicted": predicted,
+                    "count": count,
+                    "right": predicted == str(label),
+                    # Shade by share of the largest cell, so the eye finds the big confusions.
+                    "shade": round(count / most, 2) if most else 0,
+                    "url": _changelist_url(selection, label=str(label), predicted=predicted) if count else None,
+                }
+                for predicted, count in cells
+            ],
+        }
+        for label, cells in matrix.rows()
+    ]
+    by_version = [
+        {**row, "wrong_url": _changelist_url({**selection, "model_version": row["key"]}, verdict="wrong")}
+        for row in _accuracy_rows(selectors.accuracy_by_model_version(**_without_version(selection)))
+    ]
+    by_digit = [
+        {**row, "wrong_url": _changelist_url(selection, label=str(row["key"]), verdict="wrong")}
+        for row in _accuracy_rows(selectors.accuracy_by_digit(**selection))
+    ]
+    over_time = _accuracy_rows(selectors.accuracy_over_time(**selection))
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": gettext("Misclassification dashboard"),
+        "form": form,
+        "matrix": matrix,
+        "matrix_rows": matrix_rows,
+        "predicted_columns": selectors.PREDICTED_COLUMNS,
+        "no_digit": selectors.NO_DIGIT,
+        "accuracy": (matrix.right / matrix.total) if matrix.total else None,
+        "wrong_url": _changelist_url(selection, verdict="wrong"),
+        "by_version": by_version,
+        "by_digit": by_digit,
+        "over_time": over_time,
+        "chart_url": f"{reverse('admin:recognizer_prediction_accuracy_chart')}?{request.GET.urlencode()}",
+        "review_queue_count": selectors.review_queue().count(),
+        "review_queue_url": reverse("admin:recognizer_prediction_review_queue"),
+    }
+    return TemplateResponse(request, "admin/recognizer/prediction/dashboard.html", context)
+
+
+def _without_version(selection: dict) -> dict:
+    return {"created_from": selection["created_from"], "created_to": selection["created_to"]}
+
+
+def accuracy_chart(request, *, model_admin):
+    _require_view(request, model_admin)
+    form = DashboardFilterForm(request.GET or None, versions=selectors.model_versions())
+    png = charts.accuracy_over_time_png(selectors.accuracy_over_time(**form.selection()))
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def review_queue(request, *, model_admin):
+    _require_view(request, model_admin)
+    queue = selectors.review_queue()
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": gettext("Review queue"),
+        "predictions": queue[:REVIEW_QUEUE_PAGE],
+        "total": queue.count(),
+        "digits": range(10),
+        "can_label": model_admin.has_change_permission(request),
+        "dashboard_url": reverse("admin:recognizer_prediction_dashboard"),
+    }
+    return TemplateResponse(request, "admin/recognizer/prediction/review_queue.html", context)
+
+
+@require_POST
+def review_label(request, *, model_admin, object_id: int):
+    """Stores a staff label from the review queue: JSON for its script, a redirect for a plain form."""
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    prediction = Prediction.objects.filter(pk=object_id).first()
+    if prediction is None:
+        raise Http404
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    value = request.POST.get("label", "")
+    if value not in {str(d) for d in range(10)}:
+        message = gettext("The label must be a digit from 0 to 9.")
+        if wants_json:
+            return JsonResponse({"error": message}, status=400)
+        return HttpResponseBadRequest(message)
+    services.prediction_record_review(prediction=prediction, staff_label=int(value), reviewer=request.user)
+    if wants_json:
+        return JsonResponse({"id": prediction.pk, "staff_label": prediction.staff_label})
+    labelled = {"id": prediction.pk, "label": prediction.staff_label}
+    messages.success(request, gettext("Prediction %(id)d labelled %(label)d.") % labelled)
+    return redirect("admin:recognizer_prediction_review_queue")
+
+
+def picture(request, *, model_admin, object_id: int, kind: str):
+    """The upload or the 28x28 model input, to staff only: media/ is never served publicly."""
+    prediction = model_admin.get_object(request, str(object_id))
+    if prediction is None or kind not in ("upload", "input"):
+        raise Http404
+    if not model_admin.has_view_permission(request, prediction):
+        raise PermissionDenied
+    stored = prediction.image if kind == "upload" else prediction.model_input
+    if not stored or not stored.storage.exists(stored.name):
+        raise Http404
+    if request.GET.get("size") == "thumb":
+        response = HttpResponse(thumbnail_png(stored), content_type="image/png")
+    else:
+        content_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
+        response = FileResponse(stored.open("rb"), content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def thumbnail_png(stored) -> bytes:
+    """A small upright PNG of a stored picture, so a list of uploads does not send the full photos."""
+    with stored.open("rb") as data, Image.open(data) as image:
+        image.draft("RGB", (THUMBNAIL_SIZE * 2, THUMBNAIL_SIZE * 2))  # JPEG: decode at a reduced scale
+        upright = ImageOps.exif_transpose(image)
+        upright.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+        if upright.mode not in ("RGB", "RGBA", "L", "LA"):
+            upright = upright.convert("RGBA")
+        buffer = io.BytesIO()
+        upright.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class _StaffLabelForm(forms.Form):
+    staff_label = forms.TypedChoiceField(
+        label=_("Digit"), choices=[(str(d), str(d)) for d in range(10)], coerce=int, widget=forms.RadioSelect
+    )
+
+
+def set_staff_label_action(request, *, model_admin, queryset):
+    """The "set the true label" action: a page to pick the digit, then the staff label on every selected row."""
+    if "apply" in request.POST:
+        form = _StaffLabelForm(request.POST)
+        if form.is_valid():
+            count = services.predictions_record_review(
+                predictions=queryset, staff_label=form.cleaned_data["staff_label"], reviewer=request.user
+            )
+            model_admin.message_user(
+                request,
+                gettext("Labelled %(count)d predictions as %(label)d.")
+                % {"count": count, "label": form.cleaned_data["staff_label"]},
+                messages.SUCCESS,
+            )
+            return None  # back to the list
+    else:
+        form = _StaffLabelForm()
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": gettext("Set the true label"),
+        "form": form,
+        "predictions": queryset,
+        "count": queryset.count(),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "action": request.POST.get("action", "set_staff_label"),
+        "select_across": request.POST.get("select_across", "0"),
+    }
+    return TemplateResponse(request, "admin/recognizer/prediction/set_label.html", context)
+
+
+def export_dataset_action(request, *, model_admin, queryset):
+    buffer = io.BytesIO()
+    result = services.labelled_dataset_export(predictions=queryset.order_by("created_at", "id"), out=buffer)
+    if result.skipped:
+        model_admin.message_user(
+            request,
+            gettext("%(count)d selected predictions were left out: unlabelled, unfinished or without a model input.")
+            % {"count": result.skipped},
+            messages.WARNING,
+        )
+    if not result.exported:
+        model_admin.message_user(request, gettext("Nothing to export."), messages.ERROR)
+        return None
+    response = HttpResponse(buffer.getvalue(), content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="labelled-{timezone.now():%Y%m%d-%H%M%S}.npz"'
+    return response
