@@ -20,7 +20,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from PIL import Image, ImageOps
@@ -282,7 +282,11 @@ def export_dataset_action(request, *, model_admin, queryset):
     if result.skipped:
         model_admin.message_user(
             request,
-            gettext("%(count)d selected predictions were left out: unlabelled, unfinished or without a model input.")
+            ngettext(
+                "%(count)d selected prediction was left out: unlabelled, unfinished or without a model input.",
+                "%(count)d selected predictions were left out: unlabelled, unfinished or without a model input.",
+                result.skipped,
+            )
             % {"count": result.skipped},
             messages.WARNING,
         )

@@ -77,7 +77,9 @@ def test_a_normal_user_cannot_label_from_the_review_queue(alice_client, alice):
     assert prediction.staff_label is None and prediction.reviewed_by is None
 
 
-def test_staff_without_the_prediction_permissions_get_403_on_the_dashboard_and_labelling(client, django_user_model, alice):
+def test_staff_without_the_prediction_permissions_get_403_on_the_dashboard_and_labelling(
+    client, django_user_model, alice
+):
     helper = django_user_model.objects.create_user("harriet", password="x", is_staff=True)
     client.force_login(helper)
     prediction = finished_prediction(alice, digits="4")
@@ -140,7 +142,9 @@ def test_the_pictures_are_served_to_staff_as_stored(staff_client, alice):
 
 def test_an_unknown_picture_kind_or_prediction_is_404(staff_client, alice):
     prediction = finished_prediction(alice)
-    assert staff_client.get(reverse("admin:recognizer_prediction_picture", args=[prediction.pk, "x"])).status_code == 404
+    assert (
+        staff_client.get(reverse("admin:recognizer_prediction_picture", args=[prediction.pk, "x"])).status_code == 404
+    )
     assert staff_client.get(reverse("admin:recognizer_prediction_picture", args=[99999, "input"])).status_code == 404
 
 
@@ -222,8 +226,12 @@ def labelled_rows(alice, bob, staff):
         "7 read as 1": [finished_prediction(bob, digits="1", true_label=7, created_at=now - timedelta(days=3))],
         "3 read as nothing": [finished_prediction(alice, digits="", true_label=3, confidence=None)],
         "old version 4 read as 9": [finished_prediction(alice, digits="9", true_label=4, model_version="cnn-v0")],
-        "last month 7 read as 7": [finished_prediction(alice, digits="7", true_label=7, created_at=now - timedelta(days=40))],
-        "last month 4 read as 9": [finished_prediction(bob, digits="9", true_label=4, created_at=now - timedelta(days=40))],
+        "last month 7 read as 7": [
+            finished_prediction(alice, digits="7", true_label=7, created_at=now - timedelta(days=40))
+        ],
+        "last month 4 read as 9": [
+            finished_prediction(bob, digits="9", true_label=4, created_at=now - timedelta(days=40))
+        ],
     }
     # Never counted: unlabelled, or not finished.
     finished_prediction(alice, digits="9")
@@ -290,7 +298,9 @@ def test_each_cell_links_to_exactly_the_predictions_it_counts(staff_client, labe
 
 def test_the_dashboard_cells_hold_the_rows_made_in_the_test(staff_client, labelled_rows):
     response = staff_client.get(reverse(DASHBOARD))
-    cells = {(row["label"], cell["predicted"]): cell for row in response.context["matrix_rows"] for cell in row["cells"]}
+    cells = {
+        (row["label"], cell["predicted"]): cell for row in response.context["matrix_rows"] for cell in row["cells"]
+    }
     assert cells[(4, "9")]["count"] == 4
     assert listed_ids(staff_client.get(cells[(4, "9")]["url"])) == ids(
         labelled_rows, "4 read as 9", "old version 4 read as 9", "last month 4 read as 9"
