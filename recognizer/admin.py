@@ -265,7 +265,7 @@ class PredictionAdmin(admin.ModelAdmin):
     def confidence_percent(self, obj: Prediction):
         return "—" if obj.confidence is None else f"{obj.confidence:.1%}"
 
-    @admin.display(description=_("right?"), ordering="effective_label")
+    @admin.display(description=_("right or wrong"), ordering="effective_label")
     def verdict(self, obj: Prediction):
         correct = obj.is_correct
         if correct is None:

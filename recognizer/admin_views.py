@@ -143,7 +143,7 @@ def dashboard(request, *, model_admin):
         "matrix_rows": matrix_rows,
         "predicted_columns": selectors.PREDICTED_COLUMNS,
         "no_digit": selectors.NO_DIGIT,
-        "accuracy": (matrix.right / matrix.total) if matrix.total else None,
+        "accuracy_percent": f"{100 * matrix.right / matrix.total:.1f}" if matrix.total else None,
         "wrong_url": _changelist_url(selection, verdict="wrong"),
         "by_version": by_version,
         "by_digit": by_digit,

@@ -13,6 +13,7 @@ def accuracy_over_time_png(rows) -> bytes:
     `rows` are selectors.AccuracyRow with a date as key, oldest first.
     """
     # The object-oriented API, not pyplot: no global figure state shared between requests, no GUI backend.
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(7, 2.6), dpi=100, layout="constrained")
@@ -22,7 +23,9 @@ def accuracy_over_time_png(rows) -> bytes:
         days = [row.key for row in rows]
         counts_axis.bar(days, [row.labelled for row in rows], color="#d9e6f2", width=0.8)
         accuracy_axis.plot(days, [100 * row.accuracy for row in rows], marker="o", color="#205067")
-        figure.autofmt_xdate()
+        locator = AutoDateLocator(maxticks=8)
+        counts_axis.xaxis.set_major_locator(locator)
+        counts_axis.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     else:
         counts_axis.text(
             0.5, 0.5, _("No labelled predictions yet"), ha="center", va="center", transform=counts_axis.transAxes

@@ -308,6 +308,8 @@ def test_the_dashboard_cells_hold_the_rows_made_in_the_test(staff_client, labell
     assert listed_ids(staff_client.get(cells[(3, "none")]["url"])) == ids(labelled_rows, "3 read as nothing")
     assert listed_ids(staff_client.get(cells[(7, "1")]["url"])) == ids(labelled_rows, "7 read as 1")
     assert cells[(5, "5")]["count"] == 0 and cells[(5, "5")]["url"] is None
+    assert "8 labelled predictions" in response.content.decode()
+    assert "25.0% read right" in response.content.decode()
     one_version = staff_client.get(reverse(DASHBOARD), {"model_version": "cnn-v0"})
     cells = {(r["label"], c["predicted"]): c for r in one_version.context["matrix_rows"] for c in r["cells"]}
     assert listed_ids(staff_client.get(cells[(4, "9")]["url"])) == ids(labelled_rows, "old version 4 read as 9")
