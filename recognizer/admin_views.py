@@ -218,7 +218,10 @@ def picture(request, *, model_admin, object_id: int, kind: str):
     if not stored or not stored.storage.exists(stored.name):
         raise Http404
     if request.GET.get("size") == "thumb":
-        response = HttpResponse(thumbnail_png(stored), content_type="image/png")
+        try:
+            response = HttpResponse(thumbnail_png(stored), content_type="image/png")
+        except (OSError, Image.DecompressionBombError):
+            raise Http404 from None  # a stored file that no longer decodes (e.g. a failed upload)
     else:
         content_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
         response = FileResponse(stored.open("rb"), content_type=content_type)

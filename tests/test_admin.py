@@ -148,6 +148,15 @@ def test_an_unknown_picture_kind_or_prediction_is_404(staff_client, alice):
     assert staff_client.get(reverse("admin:recognizer_prediction_picture", args=[99999, "input"])).status_code == 404
 
 
+def test_a_stored_upload_that_does_not_decode_has_no_thumbnail_but_the_list_still_shows(staff_client, alice):
+    prediction = finished_prediction(alice, status=Prediction.Status.FAILED)
+    with prediction.image.open("wb") as stored:
+        stored.write(b"\xff\xd8\xff\xe0 truncated")
+    url = reverse("admin:recognizer_prediction_picture", args=[prediction.pk, "upload"])
+    assert staff_client.get(url, {"size": "thumb"}).status_code == 404
+    assert staff_client.get(reverse(CHANGELIST)).status_code == 200
+
+
 def test_the_detail_page_shows_both_pictures_all_probabilities_timings_and_the_error(staff_client, alice):
     done = finished_prediction(alice, digits="8", confidence=0.81)
     page = staff_client.get(reverse("admin:recognizer_prediction_change", args=[done.pk])).content.decode()
