@@ -49,10 +49,10 @@ def _predict(args: argparse.Namespace) -> int:
             print(json.dumps(result.as_dict()))
         elif result.error:
             print(f"{result.file}: error: {result.error}")
-        elif result.digit is None:
+        elif result.prediction.digit is None:
             print(f"{result.file}: no digit found")
         else:
-            print(f"{result.file}: {result.digit} ({result.confidence * 100:.1f}%)")
+            print(f"{result.file}: {result.prediction.digit} ({result.prediction.confidence * 100:.1f}%)")
     return 1 if any(r.error for r in results) else 0
 
 

@@ -28,6 +28,8 @@ DEFAULT_MAX_PIXELS = 50_000_000
 # Work on at most this many pixels along the longer side: a digit a tenth of the picture's
 # height still spans 40 pixels, twice the 20 it is scaled to, and the work stays fast.
 WORKING_SIZE = 400
+# A digit found smaller than this (pixels, longer side) is looked at again at full resolution.
+DETAIL_SIZE = 60
 # An ink map below this contrast with the paper (0..1 luminance) is not ink but texture.
 MIN_INK_CONTRAST = 0.08
 # The noise threshold, in robust standard deviations of the background.
@@ -168,16 +170,16 @@ def _flatten_transparency(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.round(flattened * 255).astype(np.uint8), "RGB")
 
 
-def _working_grey(image: Image.Image) -> tuple[np.ndarray, float]:
-    """Luminance in 0..1 at working size, and the factor from working to original coordinates."""
+def _grey(image: Image.Image, longest_side: int | None = None) -> tuple[np.ndarray, float]:
+    """Luminance in 0..1, shrunk to `longest_side` if larger, and the factor back to the image's pixels."""
     grey = image.convert("L")
-    scale = max(grey.size) / WORKING_SIZE
+    scale = max(grey.size) / longest_side if longest_side else 1.0
     if scale > 1:
         size = (max(1, round(grey.width / scale)), max(1, round(grey.height / scale)))
         grey = grey.resize(size, Image.Resampling.BOX)
     else:
         scale = 1.0
-    return np.asarray(grey, dtype=np.float32) / 255.0, scale * image.info.get("decoded_scale", 1.0)
+    return np.asarray(grey, dtype=np.float32) / 255.0, scale
 
 
 def _backgrounds(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -190,19 +192,41 @@ def _backgrounds(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     height, width = grey.shape
     factor = max(1, max(height, width) // 48)
-    small = grey[: height - height % factor or height, : width - width % factor or width]
-    if factor > 1:
-        small = small.reshape(small.shape[0] // factor, factor, small.shape[1] // factor, factor).mean(axis=(1, 3))
-    window = max(3, min(13, min(small.shape) // 2 * 2 + 1))
+    small_size = (max(1, round(width / factor)), max(1, round(height / factor)))
+    small = np.asarray(Image.fromarray(grey, "F").resize(small_size, Image.Resampling.BOX))
+    window = max(3, min(17, min(small.shape) // 2 * 2 + 1))
+    # Near the picture's edges a closing cannot follow a gradient (it has nothing beyond the edge
+    # to compare with), so the overall trend of the light is taken out first and put back after.
+    trend = _lighting_trend(small)
+    flat = small - trend
 
     def smooth_upscaled(estimate: np.ndarray) -> np.ndarray:
-        estimate = ndimage.uniform_filter(estimate, size=3, mode="nearest")
+        estimate = ndimage.uniform_filter(estimate, size=3, mode="nearest") + trend
         upscaled = Image.fromarray(estimate.astype(np.float32), "F").resize((width, height), Image.Resampling.BILINEAR)
         return np.asarray(upscaled)
 
-    paper = smooth_upscaled(ndimage.grey_closing(small, size=window, mode="nearest"))
-    canvas = smooth_upscaled(ndimage.grey_opening(small, size=window, mode="nearest"))
+    paper = smooth_upscaled(ndimage.grey_closing(flat, size=window, mode="nearest"))
+    canvas = smooth_upscaled(ndimage.grey_opening(flat, size=window, mode="nearest"))
     return paper, canvas
+
+
+def _lighting_trend(small: np.ndarray) -> np.ndarray:
+    """A smooth quadratic surface fitted to the background, ignoring the ink (robust refits)."""
+    height, width = small.shape
+    y, x = np.mgrid[0:height, 0:width]
+    y, x = y / height - 0.5, x / width - 0.5
+    basis = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=-1).reshape(-1, 6)
+    values = small.ravel()
+    keep = np.ones(values.size, dtype=bool)
+    for _ in range(3):
+        coefficients = np.linalg.lstsq(basis[keep], values[keep], rcond=None)[0]
+        residual = values - basis @ coefficients
+        spread = 1.4826 * float(np.median(np.abs(residual[keep]))) + 1e-4
+        keep = np.abs(residual) < 2.5 * spread
+        if keep.sum() < 6:
+            break
+    return (basis @ coefficients).reshape(height, width).astype(np.float32)
+
 
 
 def _threshold(ink: np.ndarray) -> float:
@@ -318,22 +342,48 @@ def _disk(radius: int) -> np.ndarray:
     return x * x + y * y <= radius * radius
 
 
-def prepare_image(image: Image.Image) -> PreparedDigit:
-    grey, scale = _working_grey(image)
+def find_digit(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """The digit's ink cropped to its box, and the box (left, top, right, bottom), or None."""
     ink = ink_map(grey)
     if ink is None:
-        return PreparedDigit(pixels=None, box=None)
+        return None
     mask = digit_mask(ink)
     if mask is None:
+        return None
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    digit = np.where(mask, ink, 0.0)[top:bottom, left:right]
+    return digit, (int(left), int(top), int(right), int(bottom))
+
+
+def prepare_image(image: Image.Image) -> PreparedDigit:
+    grey, scale = _grey(image, WORKING_SIZE)
+    found = find_digit(grey)
+    if found is None:
         return PreparedDigit(pixels=None, box=None)
-    digit = np.where(mask, ink, 0.0)
-    rows = np.flatnonzero(digit.max(axis=1) > 0)
-    cols = np.flatnonzero(digit.max(axis=0) > 0)
+    digit, (left, top, right, bottom) = found
+    left, top, right, bottom = left * scale, top * scale, right * scale, bottom * scale
+    if scale > 1 and max(digit.shape) < DETAIL_SIZE:
+        # A small digit in a big picture: look again at full resolution, around where it is.
+        margin = max(right - left, bottom - top)
+        region = (
+            int(max(left - margin, 0)),
+            int(max(top - margin, 0)),
+            int(min(right + margin, image.width)),
+            int(min(bottom + margin, image.height)),
+        )
+        detailed = find_digit(_grey(image.crop(region))[0])
+        if detailed is not None:
+            digit, (d_left, d_top, d_right, d_bottom) = detailed
+            left, top = region[0] + d_left, region[1] + d_top
+            right, bottom = region[0] + d_right, region[1] + d_bottom
+    decoded_scale = image.info.get("decoded_scale", 1.0)
     box = (
-        int(cols[0] * scale),
-        int(rows[0] * scale),
-        int(np.ceil((cols[-1] + 1) * scale)),
-        int(np.ceil((rows[-1] + 1) * scale)),
+        int(left * decoded_scale),
+        int(top * decoded_scale),
+        int(np.ceil(right * decoded_scale)),
+        int(np.ceil(bottom * decoded_scale)),
     )
     return PreparedDigit(pixels=to_mnist_field(digit), box=box)
 

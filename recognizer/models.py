@@ -26,10 +26,6 @@ class PredictionQuerySet(models.QuerySet):
     def labelled(self) -> PredictionQuerySet:
         return self.filter(models.Q(true_label__isnull=False) | models.Q(staff_label__isnull=False))
 
-    def with_label(self) -> PredictionQuerySet:
-        """Annotates `label`: staff review wins over the user's own feedback."""
-        return self.annotate(label=models.functions.Coalesce("staff_label", "true_label"))
-
 
 class Prediction(models.Model):
     class Status(models.TextChoices):

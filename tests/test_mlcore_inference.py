@@ -1,0 +1,112 @@
+"""The classifier, the model card, the command line, and where TensorFlow is (not) imported."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlcore.data import load_mnist_arrays
+from mlcore.inference import read_model_card, shared_classifier
+from mlcore.paths import DEFAULT_MODEL_PATH
+from tests.images import blank_picture, paper_photo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return shared_classifier(str(DEFAULT_MODEL_PATH))
+
+
+def test_the_committed_model_card_reports_at_least_99_60_percent_on_mnist_test():
+    card = read_model_card(DEFAULT_MODEL_PATH)
+    assert card["test_accuracy"] >= 0.996
+    assert set(card["per_class_accuracy"]) == {str(d) for d in range(10)}
+    assert card["data"]["train_images"] + card["data"]["validation_images"] == 60000
+
+
+def test_the_committed_model_really_scores_what_its_card_says(classifier):
+    test = load_mnist_arrays()[1]
+    accuracy = float((classifier.probabilities(test.images).argmax(axis=1) == test.labels).mean())
+    assert accuracy >= 0.996
+    assert accuracy == pytest.approx(read_model_card(DEFAULT_MODEL_PATH)["test_accuracy"], abs=1e-4)
+
+
+def test_a_batch_gives_the_same_answers_as_one_by_one(classifier):
+    images = load_mnist_arrays()[1].images[:20]
+    together = classifier.probabilities(images)
+    alone = np.concatenate([classifier.probabilities(image) for image in images])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_a_photo_is_read_with_its_confidence_and_the_input_the_model_saw(classifier):
+    result = classifier.classify_upload(paper_photo(7))
+    assert result.digit == 7
+    assert 0.5 < result.confidence <= 1.0
+    assert len(result.probabilities) == 10 and abs(sum(result.probabilities) - 1) < 1e-4
+    assert result.model_input.shape == (28, 28)
+
+
+def test_a_blank_picture_is_answered_no_digit_not_a_guess(classifier):
+    result = classifier.classify_upload(blank_picture())
+    assert result.digit is None and result.confidence is None
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mlcore", *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+
+
+def test_predict_json_prints_one_object_per_file(tmp_path):
+    seven = tmp_path / "seven.jpg"
+    seven.write_bytes(paper_photo(7))
+    blank = tmp_path / "blank.png"
+    blank.write_bytes(blank_picture())
+    broken = tmp_path / "notes.png"
+    broken.write_text("not a picture")
+    result = run_cli("predict", "--json", str(seven), str(blank), str(broken), str(tmp_path / "missing.png"))
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == [str(seven), str(blank), str(broken), str(tmp_path / "missing.png")]
+    assert lines[0]["digit"] == 7 and lines[0]["error"] is None and len(lines[0]["probabilities"]) == 10
+    assert lines[1]["digit"] is None and lines[1]["error"] is None
+    assert lines[2]["digit"] is None and "not a picture" in lines[2]["error"]
+    assert "cannot read" in lines[3]["error"]
+    assert result.returncode == 1  # some files had errors
+
+
+def test_predict_plain_prints_a_line_per_file(tmp_path):
+    seven = tmp_path / "seven.jpg"
+    seven.write_bytes(paper_photo(7))
+    result = run_cli("predict", str(seven))
+    assert result.returncode == 0
+    assert result.stdout.strip().startswith(f"{seven}: 7 (")
+
+
+def test_evaluate_json_reports_accuracy_per_class_figures_and_writes_pngs(tmp_path):
+    result = run_cli("evaluate", "--json", "--out-dir", str(tmp_path))
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["accuracy"] >= 0.996
+    assert len(report["precision"]) == 10 and len(report["recall"]) == 10
+    assert sum(map(sum, report["confusion_matrix"])) == 10000
+    for name in ("confusion_matrix.png", "worst_mistakes.png"):
+        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_web_process_does_not_import_tensorflow():
+    code = (
+        "import django, sys; django.setup();"
+        "import digitsite.urls, recognizer.services, recognizer.selectors, recognizer.tasks, mlcore.preprocessing;"
+        "from django.test import Client; Client().get('/');"
+        "print('tensorflow' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "digitsite.settings"},
+    )
+    assert result.stdout.strip() == "False", result.stderr
