@@ -20,15 +20,15 @@ $(BIN)/.installed: requirements.txt
 
 install: $(BIN)/.installed
 
-messages: install
+messages: install  # the compiled .mo files are committed; this rebuilds them (needs gettext)
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
 
-run: install messages
+run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install messages
+test: install
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 worker: install
