@@ -81,7 +81,7 @@ def predictions_create(*, user, uploads: list[UploadedFile], source: str = Predi
                 prediction.image.save(upload.name, ContentFile(upload.data), save=False)
                 created.append(prediction)
                 prediction.save()
-                transaction.on_commit(lambda p=prediction: prediction_enqueue(prediction=p))
+                transaction.on_commit(lambda p=prediction: prediction_enqueue_noting(prediction=p))
     except Exception:
         # The transaction rolled back the rows; remove the files already written.
         for prediction in created:
@@ -107,6 +107,15 @@ def prediction_enqueue(*, prediction: Prediction) -> bool:
         logger.warning("Could not queue prediction %s: broker unavailable; it stays pending", prediction.pk, exc_info=True)
         return False
     return True
+
+
+def prediction_enqueue_noting(*, prediction: Prediction) -> None:
+    """Queues the prediction and notes on the instance whether that worked (`prediction.queued`).
+
+    The API reads it to answer 503 when the broker is down. The attribute is missing until the
+    transaction commits (the queueing waits for the commit).
+    """
+    prediction.queued = prediction_enqueue(prediction=prediction)
 
 
 def predictions_requeue_pending(*, older_than_seconds: int = 0) -> int:
