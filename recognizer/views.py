@@ -67,7 +67,7 @@ def upload_page_context() -> dict:
                 "{limit}", limits["max_megabytes"]
             ),
             "not_image": gettext("{name} is not a picture we can read. Use JPEG, PNG, WebP, BMP or GIF."),
-            "summary": gettext("Chosen: {count} of at most {limit}, {size} MB in all.").replace(
+            "summary": gettext("Chosen: {count} of at most {limit}, {size} in all.").replace(
                 "{limit}", str(limits["max_files"])
             ),
             "remove": gettext("Remove"),

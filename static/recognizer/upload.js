@@ -28,6 +28,10 @@
     });
   }
 
+  function readableSize(bytes) {
+    return bytes < 1048576 ? Math.max(1, Math.round(bytes / 1024)) + " KB" : (bytes / 1048576).toFixed(1) + " MB";
+  }
+
   function syncInput() {
     if (!canEditList) return;
     var transfer = new DataTransfer();
@@ -85,7 +89,7 @@
     clientError.textContent = problems.join(" ");
     clientError.hidden = problems.length === 0;
     summary.hidden = chosen.length === 0;
-    summary.textContent = fill(text.summary, { count: chosen.length, size: (totalBytes / 1048576).toFixed(1) });
+    summary.textContent = fill(text.summary, { count: chosen.length, size: readableSize(totalBytes) });
     submit.disabled = chosen.length === 0 || problems.length > 0;
     clear.hidden = chosen.length === 0;
   }
