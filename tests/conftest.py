@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -62,6 +63,24 @@ def require_services(reason: str) -> None:
     pytest.skip(reason)
 
 
+@contextlib.contextmanager
+def celery_broker(url: str):
+    """Points the Celery app at a broker (out of eager mode) for the block, then back to eager.
+
+    Celery caches its connection pools, so they are dropped on both sides of the switch.
+    """
+    from digitsite.celery import app
+
+    previous = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
+    app.conf.update(broker_url=url, task_always_eager=False)
+    app._after_fork()  # forgets the cached connection and producer pools
+    try:
+        yield app
+    finally:
+        app.conf.update(**previous)
+        app._after_fork()
+
+
 def _redis_available(url: str) -> bool:
     import redis
 
@@ -77,8 +96,6 @@ def celery_worker_process(django_db_setup, django_db_blocker, private_media_root
 
     Yields the Celery app switched from eager mode to that broker; restores eager mode after.
     """
-    from digitsite.celery import app
-
     database = settings.DATABASES["default"]
     if database["ENGINE"] != "django.db.backends.postgresql":
         require_services("the worker shares the test database: set DATABASE_URL to PostgreSQL (make test does)")
@@ -102,17 +119,15 @@ def celery_worker_process(django_db_setup, django_db_blocker, private_media_root
         [sys.executable, "-m", "celery", "-A", "digitsite", "worker", "-Q", "inference", "-c", "1", "-l", "info", "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    previous = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
-    app.conf.update(broker_url=TEST_BROKER_URL, task_always_eager=False)
     try:
         deadline = time.monotonic() + 120
         while "ready." not in log_path.read_text():
             if worker.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.5)
-        yield app
+        with celery_broker(TEST_BROKER_URL) as app:
+            yield app
     finally:
-        app.conf.update(**previous)
         worker.terminate()
         try:
             worker.wait(timeout=20)

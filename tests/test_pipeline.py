@@ -1,0 +1,67 @@
+"""The prediction pipeline's promises: idempotent tasks, failures with reasons, nothing lost when the broker is down."""
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from recognizer import services
+from recognizer.models import Prediction
+from recognizer.tasks import run_prediction
+from tests.conftest import celery_broker
+from tests.images import blank_picture, paper_photo
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(data: bytes, name: str = "digit.jpg") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data)
+
+
+def test_an_upload_is_read_once_and_a_redelivered_task_changes_nothing(alice, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        prediction = services.prediction_create(user=alice, upload=upload(paper_photo(4)))
+    prediction.refresh_from_db()
+    assert prediction.status == Prediction.Status.DONE and prediction.digit == 4
+    assert prediction.model_version == "1.0.0" and prediction.model_input.name
+    finished_at, attempts = prediction.finished_at, prediction.attempts
+
+    run_prediction.apply(args=[prediction.pk])  # the same message delivered again
+    prediction.refresh_from_db()
+    assert (prediction.finished_at, prediction.attempts) == (finished_at, attempts)
+
+
+def test_a_blank_page_is_done_with_no_digit_found(alice, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        prediction = services.prediction_create(user=alice, upload=upload(blank_picture(), "blank.png"))
+    prediction.refresh_from_db()
+    assert prediction.status == Prediction.Status.DONE
+    assert prediction.digits == "" and prediction.digit is None and prediction.confidence is None
+
+
+def test_a_stored_file_that_no_longer_decodes_fails_with_its_reason(alice):
+    prediction = Prediction.objects.create(user=alice, created_at=services.timezone.now())
+    data = paper_photo(2)
+    prediction.image.save("broken.jpg", ContentFile(data[: len(data) // 2]))  # cut off on disk
+    run_prediction.apply(args=[prediction.pk])
+    prediction.refresh_from_db()
+    assert prediction.status == Prediction.Status.FAILED
+    assert "damaged or truncated" in prediction.error
+
+
+def test_a_task_for_a_deleted_prediction_does_nothing(alice, django_capture_on_commit_callbacks):
+    prediction = services.prediction_create(user=alice, upload=upload(paper_photo(1)))  # queued only on commit
+    pk = prediction.pk
+    services.prediction_delete(prediction=prediction)
+    assert run_prediction.apply(args=[pk]).successful()
+    assert not Prediction.objects.filter(pk=pk).exists()
+
+
+def test_with_the_broker_down_an_upload_stays_pending_and_is_picked_up_again(alice, django_capture_on_commit_callbacks):
+    with celery_broker("redis://127.0.0.1:1/0"), django_capture_on_commit_callbacks(execute=True):  # nothing listens there
+        prediction = services.prediction_create(user=alice, upload=upload(paper_photo(9)))
+    prediction.refresh_from_db()
+    assert prediction.status == Prediction.Status.PENDING and prediction.image.storage.exists(prediction.image.name)
+
+    assert services.predictions_requeue_pending() == 1  # the broker is back (eager here)
+    prediction.refresh_from_db()
+    assert prediction.status == Prediction.Status.DONE and prediction.digit == 9
