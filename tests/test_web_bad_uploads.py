@@ -138,3 +138,12 @@ def test_a_drawing_over_the_size_limit_is_refused(alice_client, nothing_kept):
     response = alice_client.post(reverse("draw"), {"drawing": drawing}, HTTP_ACCEPT="application/json")
     assert response.status_code == 400
     assert "drawing.png is too large" in response.json()["error"]
+
+
+def test_the_reason_is_given_in_the_visitors_language(alice_client, nothing_kept):
+    notes = SimpleUploadedFile("x.png", b"not a picture", content_type="image/png")
+    response = alice_client.post(reverse("upload"), {"images": [notes]}, HTTP_ACCEPT_LANGUAGE="hi")
+    assert response.status_code == 400
+    assert "x.png ऐसी तस्वीर नहीं है जिसे हम पढ़ सकें।" in response.content.decode()
+    response = alice_client.post(reverse("upload"), {}, HTTP_ACCEPT_LANGUAGE="ta")
+    assert "குறைந்தது ஒரு படத்தைத் தேர்வுசெய்யுங்கள்." in response.content.decode()
