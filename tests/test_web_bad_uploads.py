@@ -147,3 +147,11 @@ def test_the_reason_is_given_in_the_visitors_language(alice_client, nothing_kept
     assert "x.png ऐसी तस्वीर नहीं है जिसे हम पढ़ सकें।" in response.content.decode()
     response = alice_client.post(reverse("upload"), {}, HTTP_ACCEPT_LANGUAGE="ta")
     assert "குறைந்தது ஒரு படத்தைத் தேர்வுசெய்யுங்கள்." in response.content.decode()
+
+
+def test_more_files_than_django_will_parse_get_a_page_that_says_to_send_fewer(alice_client, nothing_kept):
+    # Beyond DATA_UPLOAD_MAX_NUMBER_FILES Django refuses to read the request at all, before our view runs.
+    photos = [jpeg(f"{n}.jpg") for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1)]
+    response = alice_client.post(reverse("upload"), {"images": photos})
+    assert response.status_code == 400
+    assert "send fewer at once" in response.content.decode()

@@ -77,3 +77,8 @@ def test_an_id_that_does_not_exist_looks_the_same_as_alices(bob_client, alices_p
     missing = alices_prediction.pk + 1000
     assert bob_client.get(reverse("prediction_detail", args=[missing])).status_code == 404
     assert bob_client.get(reverse("prediction_status", args=[missing])).status_code == 404
+
+
+def test_bob_sees_the_sites_own_not_found_page(bob_client, alices_prediction):
+    response = bob_client.get(reverse("prediction_detail", args=[alices_prediction.pk]))
+    assert "There is nothing here, or it is not yours to see." in response.content.decode()

@@ -296,3 +296,12 @@ def test_bulk_delete_with_nothing_chosen_says_so(alice_client, alice):
     response = alice_client.post(reverse("predictions_bulk_delete"), {}, follow=True)
     assert "Select at least one picture." in response.content.decode()
     assert Prediction.objects.filter(pk=kept.pk).exists()
+
+
+def test_a_failed_prediction_shows_why_on_its_page_and_in_its_json(alice_client, alice):
+    failed = finished_prediction(alice, status=Prediction.Status.FAILED)
+    status = status_of(alice_client, failed)
+    assert status["status"] == "failed" and status["finished"] is True
+    assert status["error"] == "The picture could not be read."
+    page = alice_client.get(reverse("prediction_detail", args=[failed.pk])).content.decode()
+    assert "This picture could not be read." in page and "The picture could not be read." in page
