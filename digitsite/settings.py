@@ -160,21 +160,29 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's own throttles, but reading the rates below on each request (so overrides take effect).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "recognizer.api.throttles.AnonThrottle",
+        "recognizer.api.throttles.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("THROTTLE_ANON", "60/minute"),
         "user": os.environ.get("THROTTLE_USER", "600/minute"),
     },
+    # Every error as {"detail": ..., "code": ...} with the status that fits (see README "REST API").
+    "EXCEPTION_HANDLER": "recognizer.api.exceptions.api_exception_handler",
 }
+# POST /api/v1/predictions/?wait=N waits at most this long for the worker; list pages hold at most this many.
+API_WAIT_MAX_SECONDS = env_int("API_WAIT_MAX_SECONDS", 30)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 100)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "digitsite API",
     "DESCRIPTION": "Handwritten digit recognition: upload pictures, get digits, give feedback.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components, so that uploads are documented as binary files.
+    "COMPONENT_SPLIT_REQUEST": True,
     # UI assets from drf-spectacular-sidecar, served by us: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

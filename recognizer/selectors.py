@@ -333,3 +333,25 @@ def prediction_picture(*, user, prediction_id: int, kind: str):
     except (OSError, Image.DecompressionBombError):
         content_type = "application/octet-stream"
     return stored, content_type
+
+
+# --- The API's ?wait=N: the answers as soon as they are all there, or as they stand when time is up ---
+
+
+def predictions_wait_finished(
+    *, prediction_ids: list[int], timeout_seconds: float, poll_seconds: float = 0.2
+) -> list[Prediction]:
+    """The predictions re-read from the database, in the given order, once all are finished or time is up.
+
+    The worker writes its answers to the rows, so polling them is all it takes (no result backend).
+    A prediction deleted meanwhile is left out. With timeout_seconds=0 they are read once.
+    """
+    import time
+
+    order = {pk: position for position, pk in enumerate(prediction_ids)}
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        predictions = sorted(Prediction.objects.filter(pk__in=prediction_ids), key=lambda p: order[p.pk])
+        if all(p.is_finished for p in predictions) or time.monotonic() >= deadline:
+            return predictions
+        time.sleep(poll_seconds)

@@ -1,0 +1,69 @@
+"""What GET /api/v1/health/ reports: can we reach the database and the broker, and is there a model.
+
+Public, so the answers say only ok or not; the reasons go to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django.db import DatabaseError, connection
+
+from recognizer import services
+
+logger = logging.getLogger(__name__)
+
+BROKER_TIMEOUT_SECONDS = 2
+
+
+def database_health() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        logger.exception("Health check: database unreachable")
+        return {"ok": False}
+    return {"ok": True}
+
+
+def broker_health() -> dict:
+    """The Celery app's broker, as it is configured now. Eager mode (no broker) is fine: tasks run in-process."""
+    from digitsite.celery import app
+
+    if app.conf.task_always_eager:
+        return {"ok": True, "mode": "eager"}
+    url = app.conf.broker_url or ""
+    try:
+        if url.startswith(("redis://", "rediss://", "unix://")):
+            import redis
+
+            client = redis.Redis.from_url(
+                url, socket_connect_timeout=BROKER_TIMEOUT_SECONDS, socket_timeout=BROKER_TIMEOUT_SECONDS
+            )
+            try:
+                client.ping()
+            finally:
+                client.close()
+        else:
+            with app.connection_for_write() as broker:
+                broker.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT_SECONDS)
+    except Exception:  # any transport's connection error: the answer is simply "unreachable"
+        logger.warning("Health check: broker unreachable", exc_info=True)
+        return {"ok": False, "mode": "broker"}
+    return {"ok": True, "mode": "broker"}
+
+
+def model_health() -> dict:
+    from mlcore.inference import read_model_card  # no TensorFlow: the card is a JSON file beside the model
+
+    path = Path(services.active_model_path())
+    if not path.is_file():
+        return {"ok": False, "version": None}
+    return {"ok": True, "version": read_model_card(path).get("version")}
+
+
+def system_health() -> dict:
+    checks = {"database": database_health(), "broker": broker_health(), "model": model_health()}
+    return {"ok": all(check["ok"] for check in checks.values()), **checks}

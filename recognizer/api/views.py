@@ -1,0 +1,381 @@
+"""The REST API, /api/v1/. Thin: reads through selectors, writes through services, errors as JSON."""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+from django.utils.translation import gettext
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
+
+from recognizer import selectors, services
+from recognizer.api import health
+from recognizer.api.exceptions import ServiceUnavailable, upload_error
+from recognizer.api.filters import PredictionFilterSerializer, PredictionPagination
+from recognizer.api.serializers import (
+    BrokerDownSerializer,
+    ErrorSerializer,
+    FeedbackSerializer,
+    HealthSerializer,
+    ModelCardSerializer,
+    PredictionBatchSerializer,
+    PredictionSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+    UploadQuerySerializer,
+    UploadSerializer,
+)
+from recognizer.models import Prediction
+
+UPLOAD_FIELDS = ("image", "images")
+PICTURE_ACTIONS = ("image", "model_input")
+LARGEST_ID = 2**63 - 1
+
+# --- How the errors look in the schema ---
+
+ERROR_DESCRIPTIONS = {
+    400: "A bad field or query value (`errors` says which), no file, an empty file, or too many files.",
+    401: "No token, or a wrong one.",
+    404: "No such prediction among yours (someone else's looks the same).",
+    413: "A file above the size limit, or a picture with too many pixels.",
+    415: "A file that is not a picture we read (JPEG, PNG, WebP, BMP, GIF), or a damaged one.",
+    429: "Too many requests: wait the seconds in the Retry-After header.",
+    503: "Not available right now.",
+}
+ERROR_EXAMPLES = {
+    400: {"detail": "wait: Ensure this value is less than or equal to 30.", "code": "max_value"},
+    401: {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"},
+    404: {"detail": "Not found.", "code": "not_found"},
+    413: {"detail": "scan.png is too large: 12.3 MB, the limit is 10 MB.", "code": "too_large"},
+    415: {"detail": "notes.txt is not a picture we can read. Use JPEG, PNG, WebP, BMP or GIF.", "code": "not_an_image"},
+    429: {"detail": "Request was throttled. Expected available in 12 seconds.", "code": "throttled"},
+    503: {"detail": "The service is not available right now. Try again later.", "code": "unavailable"},
+}
+
+
+def errors(*statuses: int) -> dict[int, OpenApiResponse]:
+    return {
+        code: OpenApiResponse(
+            ErrorSerializer,
+            description=ERROR_DESCRIPTIONS[code],
+            examples=[OpenApiExample(f"Error {code}", value=ERROR_EXAMPLES[code], response_only=True)],
+        )
+        for code in statuses
+    }
+
+
+PREDICTION_EXAMPLE = {
+    "id": 42,
+    "url": "http://127.0.0.1:8000/api/v1/predictions/42/",
+    "status": "done",
+    "source": "upload",
+    "original_name": "seven.jpg",
+    "digit": 7,
+    "digits": "7",
+    "confidence": 0.9987,
+    "probabilities": [0.0, 0.0001, 0.0004, 0.0001, 0.0, 0.0, 0.0, 0.9987, 0.0005, 0.0002],
+    "model_version": "1.0.0",
+    "image_url": "http://127.0.0.1:8000/api/v1/predictions/42/image/",
+    "model_input_url": "http://127.0.0.1:8000/api/v1/predictions/42/model-input/",
+    "true_label": None,
+    "created_at": "2026-11-24T10:15:02.114Z",
+    "finished_at": "2026-11-24T10:15:02.301Z",
+    "error": "",
+}
+PENDING_EXAMPLE = {
+    **PREDICTION_EXAMPLE,
+    "status": "pending",
+    "digit": None,
+    "digits": "",
+    "confidence": None,
+    "probabilities": None,
+    "model_version": "",
+    "model_input_url": None,
+    "finished_at": None,
+}
+ID_PARAMETER = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The prediction's id.")
+
+
+# --- Token ---
+
+
+@extend_schema(
+    tags=["auth"],
+    summary="Get your API token",
+    description="Your username and password for the token to send as `Authorization: Token <token>`. "
+    "The same token every time, until it is deleted.",
+    request=TokenRequestSerializer,
+    responses={
+        200: OpenApiResponse(
+            TokenSerializer,
+            examples=[OpenApiExample("Token", value={"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"})],
+        ),
+        **errors(400, 429),
+    },
+    examples=[
+        OpenApiExample("Credentials", value={"username": "demo", "password": "digitsite-demo"}, request_only=True)
+    ],
+)
+class TokenObtainView(ObtainAuthToken):
+    # Credentials are the authentication here; a stale token or session must not get in the way.
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    # DRF's view turns throttling off; we keep it, against password guessing.
+    throttle_classes = api_settings.DEFAULT_THROTTLE_CLASSES
+    serializer_class = AuthTokenSerializer
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
+
+
+# --- Predictions ---
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Your predictions",
+        description="Newest first, a page at a time (`page`, `page_size` up to the limit).",
+        parameters=[PredictionFilterSerializer],
+        responses={200: PredictionSerializer(many=True), **errors(400, 401, 404, 429)},
+    ),
+    retrieve=extend_schema(
+        summary="One of your predictions",
+        parameters=[ID_PARAMETER],
+        responses={
+            200: OpenApiResponse(
+                PredictionSerializer, examples=[OpenApiExample("Done", value=PREDICTION_EXAMPLE, response_only=True)]
+            ),
+            **errors(401, 404, 429),
+        },
+    ),
+    destroy=extend_schema(
+        summary="Delete a prediction and its pictures",
+        parameters=[ID_PARAMETER],
+        responses={204: OpenApiResponse(description="Deleted."), **errors(401, 404, 429)},
+    ),
+)
+class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, GenericViewSet):
+    serializer_class = PredictionSerializer
+    pagination_class = PredictionPagination
+    # Every lookup goes through the owner's selector: someone else's id is a 404 like an absent one.
+    lookup_value_regex = r"[^/]+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Prediction.objects.none()
+        if self.action == "list":
+            filters = PredictionFilterSerializer(data=self.request.query_params)
+            filters.is_valid(raise_exception=True)
+            return selectors.prediction_list(user=self.request.user, **filters.selector_arguments())
+        return selectors.prediction_list(user=self.request.user)
+
+    def get_object(self) -> Prediction:
+        try:
+            prediction_id = int(self.kwargs["pk"])
+        except ValueError:
+            raise NotFound from None
+        if not 0 < prediction_id <= LARGEST_ID:
+            raise NotFound
+        return selectors.prediction_get(user=self.request.user, prediction_id=prediction_id)
+
+    def perform_content_negotiation(self, request, force=False):
+        # A picture is sent whatever the Accept header asks for (browsers ask for image/avif and such);
+        # its errors are still JSON.
+        return super().perform_content_negotiation(request, force=force or self.action in PICTURE_ACTIONS)
+
+    @extend_schema(
+        summary="Send pictures to read",
+        description=(
+            "Multipart: one picture in `image`, or several in `images` (repeat the field). All are checked "
+            "first; one bad file refuses the whole request and nothing is kept.\n\n"
+            "Answers **202** with the predictions, still pending; poll their `url`. With `?wait=N` "
+            "(1 to 30 seconds) it waits for the answers and gives **201** once all are finished, or 202 "
+            "with what is there when the time is up.\n\n"
+            "**503** when the queue (broker) cannot be reached: the uploads are kept as pending and are "
+            "read once it is back (`manage.py requeue_pending`)."
+        ),
+        parameters=[UploadQuerySerializer],
+        request={"multipart/form-data": UploadSerializer},
+        responses={
+            201: OpenApiResponse(
+                PredictionBatchSerializer,
+                description="All finished.",
+                examples=[OpenApiExample("Read", value={"predictions": [PREDICTION_EXAMPLE]}, response_only=True)],
+            ),
+            202: OpenApiResponse(
+                PredictionBatchSerializer,
+                description="Accepted; not all finished yet.",
+                examples=[OpenApiExample("Pending", value={"predictions": [PENDING_EXAMPLE]}, response_only=True)],
+            ),
+            **errors(400, 401, 413, 415, 429),
+            503: OpenApiResponse(
+                BrokerDownSerializer,
+                description="The broker is down; the uploads are kept as pending.",
+                examples=[
+                    OpenApiExample(
+                        "Broker down",
+                        value={
+                            "detail": "The pictures are saved, but the queue cannot be reached right now. They will "
+                            "be read as soon as it is back.",
+                            "code": "broker_unavailable",
+                            "predictions": [PENDING_EXAMPLE],
+                        },
+                        response_only=True,
+                    )
+                ],
+            ),
+        },
+    )
+    def create(self, request):
+        query = UploadQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)  # before anything is saved
+        uploads = [upload for field in UPLOAD_FIELDS for upload in request.FILES.getlist(field)]
+        try:
+            created = services.predictions_create(user=request.user, uploads=uploads, source=Prediction.Source.UPLOAD)
+        except services.UploadRejected as rejected:
+            raise upload_error(rejected) from None
+        # predictions_create queues on commit; without an outer transaction that has happened by now.
+        if any(getattr(prediction, "queued", True) is False for prediction in created):
+            return Response(
+                {
+                    "detail": gettext(
+                        "The pictures are saved, but the queue cannot be reached right now. "
+                        "They will be read as soon as it is back."
+                    ),
+                    "code": "broker_unavailable",
+                    "predictions": self.get_serializer(created, many=True).data,
+                },
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        predictions = selectors.predictions_wait_finished(
+            prediction_ids=[prediction.pk for prediction in created],
+            timeout_seconds=query.validated_data.get("wait", 0),
+        )
+        finished = all(prediction.is_finished for prediction in predictions)
+        return Response(
+            {"predictions": self.get_serializer(predictions, many=True).data},
+            status=status.HTTP_201_CREATED if finished else status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(
+        summary="Say which digit it really is",
+        description="Your feedback on a finished prediction: `true_label` 0 to 9, or null to take it back.",
+        parameters=[ID_PARAMETER],
+        request=FeedbackSerializer,
+        examples=[OpenApiExample("It is a seven", value={"true_label": 7}, request_only=True)],
+        responses={200: PredictionSerializer, **errors(400, 401, 404, 429)},
+    )
+    def partial_update(self, request, pk=None):
+        prediction = self.get_object()
+        feedback = FeedbackSerializer(data=request.data)
+        feedback.is_valid(raise_exception=True)
+        if prediction.status != Prediction.Status.DONE:
+            raise ValidationError(
+                {"true_label": [gettext("Feedback can be given once the answer is ready.")]}, code="not_done"
+            )
+        services.prediction_record_feedback(prediction=prediction, true_label=feedback.validated_data["true_label"])
+        return Response(self.get_serializer(prediction).data)
+
+    def perform_destroy(self, instance: Prediction) -> None:
+        services.prediction_delete(prediction=instance)
+
+    def _picture(self, kind: str) -> FileResponse:
+        stored, content_type = selectors.prediction_picture(
+            user=self.request.user, prediction_id=self.get_object().pk, kind=kind
+        )
+        response = FileResponse(stored.open("rb"), content_type=content_type)
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
+    @extend_schema(
+        summary="The picture you sent",
+        parameters=[ID_PARAMETER],
+        responses={(200, "image/*"): OpenApiTypes.BINARY, **errors(401, 404, 429)},
+    )
+    @action(detail=True, methods=["get"], url_path="image")
+    def image(self, request, pk=None):
+        return self._picture("upload")
+
+    @extend_schema(
+        summary="The 28x28 picture the model saw",
+        description="A PNG, white digit on black, once the prediction is done (404 before).",
+        parameters=[ID_PARAMETER],
+        responses={(200, "image/png"): OpenApiTypes.BINARY, **errors(401, 404, 429)},
+    )
+    @action(detail=True, methods=["get"], url_path="model-input")
+    def model_input(self, request, pk=None):
+        return self._picture("input")
+
+
+# --- The model and the service ---
+
+
+class ModelCardView(APIView):
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        tags=["service"],
+        summary="The model in use",
+        description="Its card: version, training date, test accuracy overall and per digit.",
+        responses={200: ModelCardSerializer, **errors(401, 429, 503)},
+    )
+    def get(self, request):
+        from mlcore.inference import read_model_card  # reads a JSON file; TensorFlow stays out of the web process
+
+        card = read_model_card(services.active_model_path())
+        if not card:
+            raise ServiceUnavailable(gettext("No trained model is installed."), code="model_unavailable")
+        return Response(ModelCardSerializer(card).data)
+
+
+class HealthView(APIView):
+    """For monitors: public and never throttled."""
+
+    permission_classes = (AllowAny,)
+    authentication_classes = ()
+    throttle_classes = ()
+
+    @extend_schema(
+        tags=["service"],
+        summary="Is everything up",
+        description="Database, broker (or eager mode, when no broker is configured) and model file. "
+        "200 when all are fine, 503 otherwise, with the same body.",
+        responses={
+            200: HealthSerializer,
+            503: OpenApiResponse(
+                HealthSerializer,
+                description="Something is down.",
+                examples=[
+                    OpenApiExample(
+                        "Broker down",
+                        value={
+                            "ok": False,
+                            "database": {"ok": True},
+                            "broker": {"ok": False, "mode": "broker"},
+                            "model": {"ok": True, "version": "1.0.0"},
+                        },
+                        response_only=True,
+                        status_codes=["503"],
+                    )
+                ],
+            ),
+        },
+    )
+    def get(self, request):
+        report = health.system_health()
+        response = Response(report, status=status.HTTP_200_OK if report["ok"] else status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Cache-Control"] = "no-store"
+        return response
