@@ -88,6 +88,7 @@ def upload(request):
     except services.UploadRejected as rejected:
         context = {**upload_page_context(), "error": upload_rejected_message(rejected)}
         return render(request, "recognizer/upload.html", context, status=400)
+    warn_if_not_queued(request, created)
     if len(created) == 1:
         return redirect("prediction_detail", pk=created[0].pk)
     messages.success(
@@ -100,6 +101,18 @@ def upload(request):
         % {"count": len(created)},
     )
     return redirect("history")
+
+
+def warn_if_not_queued(request, created: list[Prediction]) -> None:
+    # `queued` is noted once the transaction commits; with the broker down the pictures wait as pending.
+    if any(getattr(prediction, "queued", True) is False for prediction in created):
+        messages.warning(
+            request,
+            gettext(
+                "The pictures are saved, but the queue cannot be reached right now. "
+                "They will be read as soon as it is back."
+            ),
+        )
 
 
 @login_required
@@ -119,6 +132,7 @@ def draw(request):
         prediction = services.prediction_create(user=request.user, upload=drawing, source=Prediction.Source.DRAWING)
     except services.UploadRejected as rejected:
         return JsonResponse({"error": upload_rejected_message(rejected)}, status=400)
+    warn_if_not_queued(request, [prediction])
     return JsonResponse({"id": prediction.pk, "url": reverse("prediction_detail", args=[prediction.pk])}, status=201)
 
 

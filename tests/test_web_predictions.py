@@ -305,3 +305,17 @@ def test_a_failed_prediction_shows_why_on_its_page_and_in_its_json(alice_client,
     assert status["error"] == "The picture could not be read."
     page = alice_client.get(reverse("prediction_detail", args=[failed.pk])).content.decode()
     assert "This picture could not be read." in page and "The picture could not be read." in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_the_picture_is_kept_pending_and_alice_is_told(client, alice):
+    from tests.conftest import celery_broker
+
+    client.force_login(alice)
+    with celery_broker("redis://127.0.0.1:1/0"):  # nothing listens there
+        response = client.post(reverse("upload"), {"images": [photo(7)]}, follow=True)
+
+    prediction = Prediction.objects.get(user=alice)
+    assert prediction.status == Prediction.Status.PENDING
+    assert "the queue cannot be reached right now" in response.content.decode()
+    assert status_of(client, prediction)["finished"] is False
