@@ -116,8 +116,7 @@ def _right_condition() -> Q:
 def with_effective_label(predictions: QuerySet[Prediction]) -> QuerySet[Prediction]:
     """Annotates `effective_label`, the staff label else the user's (Prediction.label in SQL).
 
-    Not PredictionQuerySet.with_label(): its `label` annotation collides with the model's read-only
-    `label` property, so rows fetched from it cannot be built into Prediction objects.
+    Named apart from the model's read-only `label` property, so annotated rows still load.
     """
     if "effective_label" in predictions.query.annotations:
         return predictions
