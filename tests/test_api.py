@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -541,7 +542,7 @@ def test_the_model_card_does_not_load_tensorflow_into_the_web_process():
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=Path(settings.BASE_DIR),
-        env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "digitsite.settings"},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "digitsite.settings"},
         capture_output=True,
         text=True,
         timeout=120,

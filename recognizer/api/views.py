@@ -103,6 +103,19 @@ PENDING_EXAMPLE = {
     "model_input_url": None,
     "finished_at": None,
 }
+FEEDBACK_REQUEST_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "true_label": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 9,
+            "nullable": True,
+            "description": "The digit the picture really shows; null takes the feedback back.",
+        }
+    },
+    "required": ["true_label"],
+}
 ID_PARAMETER = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The prediction's id.")
 
 
@@ -274,7 +287,8 @@ class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         summary="Say which digit it really is",
         description="Your feedback on a finished prediction: `true_label` 0 to 9, or null to take it back.",
         parameters=[ID_PARAMETER],
-        request=FeedbackSerializer,
+        # Spelled out: drf-spectacular would document every field of a PATCH body as optional, and this one is not.
+        request={"application/json": FEEDBACK_REQUEST_SCHEMA},
         examples=[OpenApiExample("It is a seven", value={"true_label": 7}, request_only=True)],
         responses={200: PredictionSerializer, **errors(400, 401, 404, 429)},
     )
