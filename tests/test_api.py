@@ -19,6 +19,7 @@ from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
+from drf_spectacular.validation import validate_schema
 from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -621,6 +622,7 @@ def test_the_openapi_schema_lists_every_endpoint(anonymous):
     assert response.status_code == 200
     schema = json.loads(response.content)
     assert schema["openapi"].startswith("3.")
+    validate_schema(schema)  # against the OpenAPI 3 JSON schema; raises on any error
     assert set(schema["paths"]) == {
         f"{API}/auth/token/",
         f"{API}/predictions/",

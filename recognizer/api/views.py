@@ -344,7 +344,29 @@ class ModelCardView(APIView):
         tags=["service"],
         summary="The model in use",
         description="Its card: version, training date, test accuracy overall and per digit.",
-        responses={200: ModelCardSerializer, **errors(401, 429, 503)},
+        responses={
+            200: OpenApiResponse(
+                ModelCardSerializer,
+                examples=[
+                    OpenApiExample(
+                        "Model card",
+                        value={
+                            "version": "1.0.0",
+                            "trained_at": "2026-11-24T09:55:38+00:00",
+                            "test_accuracy": 0.9971,
+                            "validation_accuracy": 0.9946,
+                            "per_class_accuracy": {str(d): 0.997 for d in range(10)},
+                            "epochs": 25,
+                            "parameters": 331306,
+                            "training_seconds": 941.6,
+                            "data": {"source": "MNIST", "train_images": 55000, "test_images": 10000},
+                        },
+                        response_only=True,
+                    )
+                ],
+            ),
+            **errors(401, 429, 503),
+        },
     )
     def get(self, request):
         from mlcore.inference import read_model_card  # reads a JSON file; TensorFlow stays out of the web process
@@ -368,7 +390,23 @@ class HealthView(APIView):
         description="Database, broker (or eager mode, when no broker is configured) and model file. "
         "200 when all are fine, 503 otherwise, with the same body.",
         responses={
-            200: HealthSerializer,
+            200: OpenApiResponse(
+                HealthSerializer,
+                description="All fine.",
+                examples=[
+                    OpenApiExample(
+                        "All fine",
+                        value={
+                            "ok": True,
+                            "database": {"ok": True},
+                            "broker": {"ok": True, "mode": "broker"},
+                            "model": {"ok": True, "version": "1.0.0"},
+                        },
+                        response_only=True,
+                        status_codes=["200"],
+                    )
+                ],
+            ),
             503: OpenApiResponse(
                 HealthSerializer,
                 description="Something is down.",
