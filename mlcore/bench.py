@@ -104,6 +104,7 @@ def run_benchmarks(model_path: Path, json_output: bool = False) -> dict:
         ):
             f = figures[key]
             print(f"{name + ':':<36}p50 {f['p50_ms']:.2f} ms   p95 {f['p95_ms']:.2f} ms")
-        print(f"Throughput, batches of {BATCH_SIZE}:          {figures[f'batch_{BATCH_SIZE}_images_per_second']:.0f} images/s")
+        batched = figures[f"batch_{BATCH_SIZE}_images_per_second"]
+        print(f"Throughput, batches of {BATCH_SIZE}:          {batched:.0f} images/s")
         print(f"Throughput, 2048 images in one call: {figures['bulk_2048_images_per_second']:.0f} images/s")
     return figures

@@ -71,11 +71,18 @@ def main(argv: list[str] | None = None) -> int:
     train = commands.add_parser("train", help="train the CNN on MNIST and write the model and its card")
     train.add_argument("--epochs", type=int, default=15)
     train.add_argument("--version", help="model version for the card (default: the date)")
-    train.add_argument("--extra", action="append", default=[], metavar="FILE.npz",
-                       help="extra labelled images in MNIST's npz layout (x_train, y_train); repeatable")
+    train.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="FILE.npz",
+        help="extra labelled images in MNIST's npz layout (x_train, y_train); repeatable",
+    )
     train.set_defaults(handler=_train)
 
-    evaluate = commands.add_parser("evaluate", help="accuracy, per-class figures and confusion matrix on MNIST's test set")
+    evaluate = commands.add_parser(
+        "evaluate", help="accuracy, per-class figures and confusion matrix on MNIST's test set"
+    )
     evaluate.add_argument("--json", action="store_true")
     evaluate.add_argument("--out-dir", type=Path, default=Path("reports"), help="where the PNGs go")
     evaluate.set_defaults(handler=_evaluate)

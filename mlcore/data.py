@@ -80,6 +80,4 @@ def load_labelled_npz(path: str | Path) -> DigitSet:
 
 
 def concatenate(*sets: DigitSet) -> DigitSet:
-    return DigitSet(
-        np.concatenate([s.images for s in sets]), np.concatenate([s.labels for s in sets])
-    )
+    return DigitSet(np.concatenate([s.images for s in sets]), np.concatenate([s.labels for s in sets]))

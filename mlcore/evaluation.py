@@ -78,7 +78,11 @@ def format_report(report: EvaluationReport) -> str:
     ]
     for d in range(10):
         lines.append(f"{d:>5}  {report.precision[d] * 100:8.2f}%  {report.recall[d] * 100:6.2f}%")
-    lines += ["", "Confusion matrix (rows: true digit, columns: predicted)", "     " + "".join(f"{d:>6}" for d in range(10))]
+    lines += [
+        "",
+        "Confusion matrix (rows: true digit, columns: predicted)",
+        "     " + "".join(f"{d:>6}" for d in range(10)),
+    ]
     for d, row in enumerate(report.confusion):
         lines.append(f"{d:>5}" + "".join(f"{n:>6}" for n in row))
     return "\n".join(lines)
@@ -122,7 +126,7 @@ def save_mistakes_png(report: EvaluationReport, images: np.ndarray, path: Path, 
     fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.6, rows * 1.9))
     for ax in np.atleast_1d(axes).ravel():
         ax.axis("off")
-    for ax, index in zip(np.atleast_1d(axes).ravel(), worst):
+    for ax, index in zip(np.atleast_1d(axes).ravel(), worst, strict=False):
         ax.imshow(images[index], cmap="gray")
         ax.set_title(
             f"true {report.labels[index]}, said {report.predictions[index]}\n"

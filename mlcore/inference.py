@@ -154,7 +154,7 @@ class DigitClassifier:
         readable = [i for i, o in enumerate(outcomes) if not isinstance(o, ImageError)]
         predictions = self.classify_prepared([outcomes[i] for i in readable], [timings[i] for i in readable])
         results: list[DigitPrediction | ImageError] = list(outcomes)
-        for i, prediction in zip(readable, predictions):
+        for i, prediction in zip(readable, predictions, strict=True):
             results[i] = prediction
         return results
 
@@ -176,7 +176,7 @@ class DigitClassifier:
                 uploads.append(b"")
         results = self.classify_uploads(uploads)
         files: list[FilePrediction] = []
-        for i, (path, result) in enumerate(zip(paths, results)):
+        for i, (path, result) in enumerate(zip(paths, results, strict=True)):
             if i in read_errors:
                 files.append(FilePrediction(path, error=read_errors[i], error_code="unreadable_file"))
             elif isinstance(result, ImageError):

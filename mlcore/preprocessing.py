@@ -230,7 +230,6 @@ def _lighting_trend(small: np.ndarray) -> np.ndarray:
     return (basis @ coefficients).reshape(height, width).astype(np.float32)
 
 
-
 def _threshold(ink: np.ndarray) -> float:
     """Where ink starts: well above the noise of the background, measured on the picture itself."""
     ink = ink[::3, ::3]  # a sample is enough for a noise level, and much faster
@@ -250,7 +249,7 @@ def ink_map(grey: np.ndarray) -> np.ndarray | None:
     # what the wrong polarity finds (paper between strokes, noise) is close to it.
     typical = float(np.median(grey[::3, ::3]))
     best = None
-    for sign, ink in zip((1.0, -1.0), candidates):
+    for sign, ink in zip((1.0, -1.0), candidates, strict=True):
         threshold = _threshold(ink)
         strong = ink > threshold
         if not strong.any():

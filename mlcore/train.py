@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +43,7 @@ def _training_dataset(data: DigitSet, config: TrainingConfig):
     dataset = tf.data.Dataset.from_tensor_slices((_as_model_input(data.images), labels))
     dataset = dataset.shuffle(len(data), seed=config.seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(config.batch_size)
-    dataset = dataset.map(
-        lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE
-    )
+    dataset = dataset.map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
@@ -77,9 +75,10 @@ def train(config: TrainingConfig, out_path: Path = DEFAULT_MODEL_PATH) -> dict:
         _as_model_input(splits.validation.images),
         np.eye(10, dtype=np.float32)[splits.validation.labels],
     )
+    threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
     print(
         f"Training on {len(train_set)} images ({len(splits.validation)} held out for "
-        f"validation), {config.epochs} epochs, {tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()} threads",
+        f"validation), {config.epochs} epochs, {threads} threads",
         flush=True,
     )
     started = time.perf_counter()
@@ -94,7 +93,7 @@ def train(config: TrainingConfig, out_path: Path = DEFAULT_MODEL_PATH) -> dict:
     out_path.parent.mkdir(parents=True, exist_ok=True)
     model.save(out_path)
     report = evaluate_model(model, splits.test)
-    trained_at = datetime.now(timezone.utc)
+    trained_at = datetime.now(UTC)
     card = {
         "version": config.version or trained_at.strftime("%Y%m%d-%H%M"),
         "trained_at": trained_at.isoformat(timespec="seconds"),

@@ -8,14 +8,13 @@ each one checks the Prediction permissions on top. Counting is in selectors.py, 
 from __future__ import annotations
 
 import io
-import mimetypes
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,13 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
-from PIL import Image, ImageOps
 
-from recognizer import charts, selectors, services
+from recognizer import charts, pictures, selectors, services
 from recognizer.models import Prediction
 
 REVIEW_QUEUE_PAGE = 60
-THUMBNAIL_SIZE = 96
 
 
 class DashboardFilterForm(forms.Form):
@@ -210,36 +207,12 @@ def review_label(request, *, model_admin, object_id: int):
 def picture(request, *, model_admin, object_id: int, kind: str):
     """The upload or the 28x28 model input, to staff only: media/ is never served publicly."""
     prediction = model_admin.get_object(request, str(object_id))
-    if prediction is None or kind not in ("upload", "input"):
+    if prediction is None:
         raise Http404
     if not model_admin.has_view_permission(request, prediction):
         raise PermissionDenied
-    stored = prediction.image if kind == "upload" else prediction.model_input
-    if not stored or not stored.storage.exists(stored.name):
-        raise Http404
-    if request.GET.get("size") == "thumb":
-        try:
-            response = HttpResponse(thumbnail_png(stored), content_type="image/png")
-        except (OSError, Image.DecompressionBombError):
-            raise Http404 from None  # a stored file that no longer decodes (e.g. a failed upload)
-    else:
-        content_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
-        response = FileResponse(stored.open("rb"), content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
-def thumbnail_png(stored) -> bytes:
-    """A small upright PNG of a stored picture, so a list of uploads does not send the full photos."""
-    with stored.open("rb") as data, Image.open(data) as image:
-        image.draft("RGB", (THUMBNAIL_SIZE * 2, THUMBNAIL_SIZE * 2))  # JPEG: decode at a reduced scale
-        upright = ImageOps.exif_transpose(image)
-        upright.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
-        if upright.mode not in ("RGB", "RGBA", "L", "LA"):
-            upright = upright.convert("RGBA")
-        buffer = io.BytesIO()
-        upright.save(buffer, format="PNG")
-    return buffer.getvalue()
+    stored = pictures.stored_picture(prediction, kind)
+    return pictures.picture_response(stored, thumbnail=request.GET.get("size") == "thumb")
 
 
 class _StaffLabelForm(forms.Form):

@@ -308,30 +308,15 @@ def labelled_for_export(*, model_version: str | None = None) -> QuerySet[Predict
 
 # --- The website's pictures: served through owner-checked views, never as public media URLs ---
 
-PICTURE_KINDS = ("upload", "input")
-
 
 def prediction_picture(*, user, prediction_id: int, kind: str):
-    """The user's uploaded picture ("upload") or the 28x28 picture the model saw ("input"), and its type.
+    """The user's uploaded picture ("upload") or the 28x28 picture the model saw ("input").
 
     Http404 for someone else's prediction, an unknown kind, or a file that is not there (yet).
-    The type comes from the bytes, not from the name the picture was uploaded with.
     """
-    from django.http import Http404
-    from PIL import Image
+    from recognizer.pictures import stored_picture
 
-    prediction = prediction_get(user=user, prediction_id=prediction_id)
-    if kind not in PICTURE_KINDS:
-        raise Http404
-    stored = prediction.image if kind == "upload" else prediction.model_input
-    if not stored or not stored.storage.exists(stored.name):
-        raise Http404
-    try:
-        with stored.open("rb") as data, Image.open(data) as picture:
-            content_type = Image.MIME.get(picture.format or "", "application/octet-stream")
-    except (OSError, Image.DecompressionBombError):
-        content_type = "application/octet-stream"
-    return stored, content_type
+    return stored_picture(prediction_get(user=user, prediction_id=prediction_id), kind)
 
 
 # --- The API's ?wait=N: the answers as soon as they are all there, or as they stand when time is up ---

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -43,7 +42,11 @@ def upload_check(*, upload: UploadedFile) -> CheckedUpload:
     if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
         raise UploadRejected(
             _("%(name)s is too large: %(size)s MB, the limit is %(limit)s MB.")
-            % {"name": name, "size": f"{upload.size / 1048576:.1f}", "limit": f"{settings.UPLOAD_MAX_BYTES / 1048576:g}"},
+            % {
+                "name": name,
+                "size": f"{upload.size / 1048576:.1f}",
+                "limit": f"{settings.UPLOAD_MAX_BYTES / 1048576:g}",
+            },
             code="too_large",
             file_name=name,
         )
@@ -67,7 +70,9 @@ def uploads_check(*, uploads: list[UploadedFile]) -> list[CheckedUpload]:
     return [upload_check(upload=upload) for upload in uploads]
 
 
-def predictions_create(*, user, uploads: list[UploadedFile], source: str = Prediction.Source.UPLOAD) -> list[Prediction]:
+def predictions_create(
+    *, user, uploads: list[UploadedFile], source: str = Prediction.Source.UPLOAD
+) -> list[Prediction]:
     """Checks every upload, then saves them all (rows and files) or none, and queues them.
 
     One bad file refuses the whole submission, so a user never has to work out which half was kept.
@@ -77,7 +82,9 @@ def predictions_create(*, user, uploads: list[UploadedFile], source: str = Predi
     try:
         with transaction.atomic():
             for upload in checked:
-                prediction = Prediction(user=user, source=source, original_name=upload.name[:255], created_at=timezone.now())
+                prediction = Prediction(
+                    user=user, source=source, original_name=upload.name[:255], created_at=timezone.now()
+                )
                 prediction.image.save(upload.name, ContentFile(upload.data), save=False)
                 created.append(prediction)
                 prediction.save()
@@ -104,7 +111,9 @@ def prediction_enqueue(*, prediction: Prediction) -> bool:
     try:
         run_prediction.apply_async(args=[prediction.pk], retry=False)
     except Exception:  # kombu raises OperationalError and friends; the row is safe as pending
-        logger.warning("Could not queue prediction %s: broker unavailable; it stays pending", prediction.pk, exc_info=True)
+        logger.warning(
+            "Could not queue prediction %s: broker unavailable; it stays pending", prediction.pk, exc_info=True
+        )
         return False
     return True
 
@@ -122,7 +131,9 @@ def predictions_requeue_pending(*, older_than_seconds: int = 0) -> int:
     """Queues again every pending prediction (e.g. after the broker was down). Returns how many."""
     cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
     queued = 0
-    for prediction in Prediction.objects.filter(status=Prediction.Status.PENDING, created_at__lte=cutoff).order_by("created_at"):
+    for prediction in Prediction.objects.filter(status=Prediction.Status.PENDING, created_at__lte=cutoff).order_by(
+        "created_at"
+    ):
         queued += prediction_enqueue(prediction=prediction)
     return queued
 
@@ -143,7 +154,9 @@ def prediction_run(*, prediction_id: int, classifier=None) -> Prediction | None:
     prediction = Prediction.objects.filter(pk=prediction_id).first()
     if prediction is None or prediction.is_finished:
         return prediction
-    Prediction.objects.filter(pk=prediction.pk).update(status=Prediction.Status.PROCESSING, attempts=prediction.attempts + 1)
+    Prediction.objects.filter(pk=prediction.pk).update(
+        status=Prediction.Status.PROCESSING, attempts=prediction.attempts + 1
+    )
     with prediction.image.open("rb") as stored:
         data = stored.read()
     classifier = classifier or active_classifier()
@@ -182,8 +195,10 @@ def active_classifier():
 
 
 def prediction_mark_failed(*, prediction_id: int, reason: str) -> Prediction | None:
-    updated = Prediction.objects.filter(pk=prediction_id).exclude(status=Prediction.Status.DONE).update(
-        status=Prediction.Status.FAILED, error=reason[:2000], finished_at=timezone.now()
+    updated = (
+        Prediction.objects.filter(pk=prediction_id)
+        .exclude(status=Prediction.Status.DONE)
+        .update(status=Prediction.Status.FAILED, error=reason[:2000], finished_at=timezone.now())
     )
     return Prediction.objects.filter(pk=prediction_id).first() if updated else None
 

@@ -36,10 +36,14 @@ def run_prediction(self, prediction_id: int) -> None:
     try:
         services.prediction_run(prediction_id=prediction_id)
     except SoftTimeLimitExceeded:
-        services.prediction_mark_failed(prediction_id=prediction_id, reason="The prediction took too long and was stopped.")
+        services.prediction_mark_failed(
+            prediction_id=prediction_id, reason="The prediction took too long and was stopped."
+        )
     except (DatabaseError, OSError) as error:  # transient: the database or the file store hiccuped
         if self.request.retries >= MAX_RETRIES:
-            services.prediction_mark_failed(prediction_id=prediction_id, reason=f"Gave up after {MAX_RETRIES} retries: {error}")
+            services.prediction_mark_failed(
+                prediction_id=prediction_id, reason=f"Gave up after {MAX_RETRIES} retries: {error}"
+            )
             return
         raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from error
     except Exception as error:

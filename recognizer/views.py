@@ -7,16 +7,14 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from PIL import Image
 
-from recognizer import selectors, services
-from recognizer.admin_views import thumbnail_png
+from recognizer import pictures, selectors, services
 from recognizer.forms import BulkDeleteForm, FeedbackForm, HistoryFilterForm, SignupForm, upload_rejected_message
 from recognizer.models import Prediction
 
@@ -198,16 +196,8 @@ def percent(value: float | None) -> str:
 @require_GET
 def prediction_picture(request, pk: int, kind: str):
     """The original picture or the 28x28 model input, to its owner only (everyone else: 404)."""
-    stored, content_type = selectors.prediction_picture(user=request.user, prediction_id=pk, kind=kind)
-    if request.GET.get("size") == "thumb":
-        try:
-            response = HttpResponse(thumbnail_png(stored), content_type="image/png")
-        except (OSError, Image.DecompressionBombError):
-            response = FileResponse(stored.open("rb"), content_type=content_type)
-    else:
-        response = FileResponse(stored.open("rb"), content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    stored = selectors.prediction_picture(user=request.user, prediction_id=pk, kind=kind)
+    return pictures.picture_response(stored, thumbnail=request.GET.get("size") == "thumb")
 
 
 @login_required

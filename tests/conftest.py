@@ -105,10 +105,11 @@ def celery_worker_process(django_db_setup, django_db_blocker, private_media_root
 
     redis.Redis.from_url(TEST_BROKER_URL).flushdb()  # no messages left over from an earlier run
     user = f"{database['USER']}@" if database.get("USER") else ""
+    host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "digitsite.settings",
-        "DATABASE_URL": f"postgres://{user}{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}",
+        "DATABASE_URL": f"postgres://{user}{host}:{port}/{database['NAME']}",
         "CELERY_BROKER_URL": TEST_BROKER_URL,
         "MEDIA_ROOT": str(private_media_root),
         "PYTHONUNBUFFERED": "1",
@@ -116,8 +117,27 @@ def celery_worker_process(django_db_setup, django_db_blocker, private_media_root
     log_path = private_media_root.parent / "celery-worker.log"
     log = open(log_path, "w")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "digitsite", "worker", "-Q", "inference", "-c", "1", "-l", "info", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "digitsite",
+            "worker",
+            "-Q",
+            "inference",
+            "-c",
+            "1",
+            "-l",
+            "info",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 120

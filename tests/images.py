@@ -32,7 +32,10 @@ def encode(image: Image.Image, image_format: str = "PNG", **options) -> bytes:
 def paper_photo(digit: int, index: int = 0, size: int = 400, image_format: str = "JPEG") -> bytes:
     """A digit in dark ink on light paper, as a photo-like picture (not the raw 28x28 array)."""
     pixels = mnist_example(digit, index)
-    ink = np.asarray(Image.fromarray(pixels).resize((size // 2, size // 2), Image.Resampling.BICUBIC), dtype=np.float32) / 255
+    ink = (
+        np.asarray(Image.fromarray(pixels).resize((size // 2, size // 2), Image.Resampling.BICUBIC), dtype=np.float32)
+        / 255
+    )
     page = np.full((size, size), 0.93, dtype=np.float32)
     offset = size // 4
     page[offset : offset + size // 2, offset : offset + size // 2] -= 0.8 * ink

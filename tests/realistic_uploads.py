@@ -123,8 +123,11 @@ def make_upload(digit: np.ndarray, label: int, kind: str, rng: np.random.Generat
         return RealisticUpload(_encode(paper_picture(digit, rng, scan=kind == "scan"), rng), label, kind)
     if kind == "rotated_photo":
         # Stored sideways as phone sensors do, with the EXIF tag that says how to turn it upright.
-        orientation, transpose = [(6, Image.Transpose.ROTATE_90), (8, Image.Transpose.ROTATE_270),
-                                  (3, Image.Transpose.ROTATE_180)][rng.integers(0, 3)]
+        orientation, transpose = [
+            (6, Image.Transpose.ROTATE_90),
+            (8, Image.Transpose.ROTATE_270),
+            (3, Image.Transpose.ROTATE_180),
+        ][rng.integers(0, 3)]
         upright = paper_picture(digit, rng)
         return RealisticUpload(_encode(upright.transpose(transpose), rng, exif_orientation=orientation), label, kind)
     return RealisticUpload(_encode(canvas_picture(digit, rng, kind), rng), label, kind)

@@ -57,7 +57,10 @@ def test_a_task_for_a_deleted_prediction_does_nothing(alice, django_capture_on_c
 
 
 def test_with_the_broker_down_an_upload_stays_pending_and_is_picked_up_again(alice, django_capture_on_commit_callbacks):
-    with celery_broker("redis://127.0.0.1:1/0"), django_capture_on_commit_callbacks(execute=True):  # nothing listens there
+    with (
+        celery_broker("redis://127.0.0.1:1/0"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):  # nothing listens there
         prediction = services.prediction_create(user=alice, upload=upload(paper_photo(9)))
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.PENDING and prediction.image.storage.exists(prediction.image.name)

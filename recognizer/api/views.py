@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -18,7 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from recognizer import selectors, services
+from recognizer import pictures, selectors, services
 from recognizer.api import health
 from recognizer.api.exceptions import ServiceUnavailable, upload_error
 from recognizer.api.filters import PredictionFilterSerializer, PredictionPagination
@@ -306,13 +306,9 @@ class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     def perform_destroy(self, instance: Prediction) -> None:
         services.prediction_delete(prediction=instance)
 
-    def _picture(self, kind: str) -> FileResponse:
-        stored, content_type = selectors.prediction_picture(
-            user=self.request.user, prediction_id=self.get_object().pk, kind=kind
-        )
-        response = FileResponse(stored.open("rb"), content_type=content_type)
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+    def _picture(self, kind: str) -> HttpResponse:
+        stored = selectors.prediction_picture(user=self.request.user, prediction_id=self.get_object().pk, kind=kind)
+        return pictures.picture_response(stored)
 
     @extend_schema(
         summary="The picture you sent",
