@@ -1,5 +1,6 @@
 """The classifier, the model card, the command line, and where TensorFlow is (not) imported."""
 
+import io
 import json
 import os
 import subprocess
@@ -8,11 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from mlcore.data import load_mnist_arrays
 from mlcore.inference import read_model_card, shared_classifier
 from mlcore.paths import DEFAULT_MODEL_PATH
-from tests.images import blank_picture, paper_photo
+from tests.images import blank_picture, encode, paper_photo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,3 +120,18 @@ def test_the_web_process_does_not_import_tensorflow():
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "digitsite.settings"},
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+@pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP", "BMP", "GIF"])
+def test_every_accepted_format_gives_the_digit_written(classifier, image_format):
+    picture = Image.open(io.BytesIO(paper_photo(4, image_format="PNG")))
+    data = encode(picture.convert("P" if image_format == "GIF" else "RGB"), image_format)
+    assert classifier.classify_upload(data).digit == 4
+
+
+def test_an_animated_gif_is_read_from_its_first_frame(classifier):
+    first, second = (Image.open(io.BytesIO(paper_photo(d, image_format="PNG"))).convert("P") for d in (3, 8))
+    animation = io.BytesIO()
+    first.save(animation, format="GIF", save_all=True, append_images=[second], duration=500, loop=0)
+    assert Image.open(io.BytesIO(animation.getvalue())).n_frames == 2
+    assert classifier.classify_upload(animation.getvalue()).digit == 3
