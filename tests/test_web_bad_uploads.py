@@ -155,3 +155,15 @@ def test_more_files_than_django_will_parse_get_a_page_that_says_to_send_fewer(al
     response = alice_client.post(reverse("upload"), {"images": photos})
     assert response.status_code == 400
     assert "send fewer at once" in response.content.decode()
+
+
+def test_a_server_error_gets_the_sites_own_page_in_the_visitors_language(rf):
+    from django.utils import translation
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "The server could not answer this time." in response.content.decode()
+    with translation.override("hi"):
+        hindi = server_error(rf.get("/")).content.decode()
+    assert "The server could not answer this time." not in hindi and 'lang="hi"' in hindi
