@@ -41,9 +41,13 @@ def run_prediction(self, prediction_id: int) -> None:
         )
     except (DatabaseError, OSError) as error:  # transient: the database or the file store hiccuped
         if self.request.retries >= MAX_RETRIES:
-            services.prediction_mark_failed(
-                prediction_id=prediction_id, reason=f"Gave up after {MAX_RETRIES} retries: {error}"
+            # The error's own text can hold server paths; it goes to the log, the reason stays generic.
+            logger.error("Prediction %s: gave up after %s retries: %s", prediction_id, MAX_RETRIES, error)
+            reason = (
+                f"Gave up after {MAX_RETRIES} retries: the stored picture or the database could not be "
+                f"reached ({type(error).__name__})."
             )
+            services.prediction_mark_failed(prediction_id=prediction_id, reason=reason)
             return
         raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from error
     except Exception as error:

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from recognizer import services
 from recognizer.models import Prediction
-from recognizer.tasks import run_prediction
+from recognizer.tasks import MAX_RETRIES, run_prediction
 from tests.conftest import celery_broker
 from tests.images import blank_picture, paper_photo
 
@@ -68,3 +68,15 @@ def test_with_the_broker_down_an_upload_stays_pending_and_is_picked_up_again(ali
     assert services.predictions_requeue_pending() == 1  # the broker is back (eager here)
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.DONE and prediction.digit == 9
+
+
+def test_a_file_store_fault_is_retried_then_the_prediction_fails_with_the_reason(alice):
+    prediction = Prediction.objects.create(user=alice, created_at=services.timezone.now())
+    prediction.image.save("gone.jpg", ContentFile(paper_photo(6)))
+    prediction.image.storage.delete(prediction.image.name)  # the file store lost it: an OSError each time
+    run_prediction.apply(args=[prediction.pk])
+    prediction.refresh_from_db()
+    assert prediction.status == Prediction.Status.FAILED
+    assert prediction.attempts == 1 + MAX_RETRIES  # the first try and every retry read the file again
+    assert prediction.error.startswith(f"Gave up after {MAX_RETRIES} retries")
+    assert str(prediction.image.storage.location) not in prediction.error  # no server paths shown to the user
