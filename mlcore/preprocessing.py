@@ -223,7 +223,6 @@ def _lighting_trend(small: np.ndarray) -> np.ndarray:
     sample = basis.reshape(height, width, 6)[::3, ::3].reshape(-1, 6)
     values = small[::3, ::3].ravel().astype(np.float64)
     keep = np.ones(values.size, dtype=bool)
-    coefficients = np.zeros(6)
     for _ in range(3):
         kept = sample[keep]
         # Least squares through the 6x6 normal equations: the basis is well conditioned (-0.5..0.5)

@@ -10,6 +10,7 @@ from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from recognizer import pictures
 from recognizer.models import Prediction
 
 
@@ -314,9 +315,7 @@ def prediction_picture(*, user, prediction_id: int, kind: str):
 
     Http404 for someone else's prediction, an unknown kind, or a file that is not there (yet).
     """
-    from recognizer.pictures import stored_picture
-
-    return stored_picture(prediction_get(user=user, prediction_id=prediction_id), kind)
+    return pictures.stored_picture(prediction_get(user=user, prediction_id=prediction_id), kind)
 
 
 # --- The API's ?wait=N: the answers as soon as they are all there, or as they stand when time is up ---
