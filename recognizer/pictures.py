@@ -41,19 +41,22 @@ def picture_response(stored, *, thumbnail: bool = False) -> HttpResponse:
         except (OSError, Image.DecompressionBombError):
             raise Http404 from None
     else:
-        content_type = content_type_of(stored)  # before open(): reading the type closes the field's file
-        response = FileResponse(stored.open("rb"), content_type=content_type)
+        picture = stored.open("rb")
+        content_type = content_type_of(picture)
+        response = FileResponse(picture, content_type=content_type)
     response["Cache-Control"] = CACHE_CONTROL
     return response
 
 
-def content_type_of(stored) -> str:
-    """The type from the bytes, not from the name the picture was uploaded with."""
+def content_type_of(picture) -> str:
+    """The type from the bytes, not from the name the picture was uploaded with; leaves `picture` at its start."""
     try:
-        with stored.open("rb") as data, Image.open(data) as picture:
-            return Image.MIME.get(picture.format or "", "application/octet-stream")
+        with Image.open(picture) as image:  # Pillow leaves a file it was handed open
+            return Image.MIME.get(image.format or "", "application/octet-stream")
     except (OSError, Image.DecompressionBombError):
         return "application/octet-stream"
+    finally:
+        picture.seek(0)
 
 
 def thumbnail_png(stored) -> bytes:
