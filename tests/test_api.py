@@ -574,6 +574,34 @@ def test_health_is_503_when_the_broker_is_down(anonymous, broker_down):
     assert body["database"]["ok"] is True
 
 
+def test_health_is_503_when_the_database_is_down():
+    # A web process whose database does not answer (nothing listens on port 1): the health check must
+    # still answer, quickly and in JSON, instead of failing with a 500.
+    script = (
+        "import json, django; django.setup();"
+        "from django.test import Client;"
+        f"response = Client().get('{API}/health/');"
+        "print(response.status_code, json.dumps(response.json()))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(settings.BASE_DIR),
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "digitsite.settings",
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:1/digitsite",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    status, body = result.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert status == "503"
+    assert json.loads(body)["database"] == {"ok": False}
+    assert json.loads(body)["ok"] is False
+
+
 def test_health_is_503_without_a_model_file(anonymous, tmp_path):
     with override_settings(DIGIT_MODEL_PATH=str(tmp_path / "missing.keras")):
         response = anonymous.get(f"{API}/health/")
