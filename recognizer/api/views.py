@@ -307,8 +307,8 @@ class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         services.prediction_delete(prediction=instance)
 
     def _picture(self, kind: str) -> HttpResponse:
-        stored = selectors.prediction_picture(user=self.request.user, prediction_id=self.get_object().pk, kind=kind)
-        return pictures.picture_response(stored)
+        # get_object has already checked the owner; the selector would look the prediction up again.
+        return pictures.picture_response(pictures.stored_picture(self.get_object(), kind))
 
     @extend_schema(
         summary="The picture you sent",
