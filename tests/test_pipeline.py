@@ -3,6 +3,7 @@
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from recognizer import services
 from recognizer.models import Prediction
@@ -39,7 +40,7 @@ def test_a_blank_page_is_done_with_no_digit_found(alice, django_capture_on_commi
 
 
 def test_a_stored_file_that_no_longer_decodes_fails_with_its_reason(alice):
-    prediction = Prediction.objects.create(user=alice, created_at=services.timezone.now())
+    prediction = Prediction.objects.create(user=alice, created_at=timezone.now())
     data = paper_photo(2)
     prediction.image.save("broken.jpg", ContentFile(data[: len(data) // 2]))  # cut off on disk
     run_prediction.apply(args=[prediction.pk])
@@ -57,10 +58,8 @@ def test_a_task_for_a_deleted_prediction_does_nothing(alice, django_capture_on_c
 
 
 def test_with_the_broker_down_an_upload_stays_pending_and_is_picked_up_again(alice, django_capture_on_commit_callbacks):
-    with (
-        celery_broker("redis://127.0.0.1:1/0"),
-        django_capture_on_commit_callbacks(execute=True),
-    ):  # nothing listens there
+    nowhere = "redis://127.0.0.1:1/0"  # nothing listens there
+    with celery_broker(nowhere), django_capture_on_commit_callbacks(execute=True):
         prediction = services.prediction_create(user=alice, upload=upload(paper_photo(9)))
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.PENDING and prediction.image.storage.exists(prediction.image.name)
@@ -71,7 +70,7 @@ def test_with_the_broker_down_an_upload_stays_pending_and_is_picked_up_again(ali
 
 
 def test_a_file_store_fault_is_retried_then_the_prediction_fails_with_the_reason(alice):
-    prediction = Prediction.objects.create(user=alice, created_at=services.timezone.now())
+    prediction = Prediction.objects.create(user=alice, created_at=timezone.now())
     prediction.image.save("gone.jpg", ContentFile(paper_photo(6)))
     prediction.image.storage.delete(prediction.image.name)  # the file store lost it: an OSError each time
     run_prediction.apply(args=[prediction.pk])
