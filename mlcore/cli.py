@@ -49,10 +49,12 @@ def _predict(args: argparse.Namespace) -> int:
             print(json.dumps(result.as_dict()))
         elif result.error:
             print(f"{result.file}: error: {result.error}")
-        elif result.prediction.digit is None:
+        elif not result.reading.found:
             print(f"{result.file}: no digit found")
         else:
-            print(f"{result.file}: {result.prediction.digit} ({result.prediction.confidence * 100:.1f}%)")
+            reading = result.reading
+            note = " (? marks a piece that could not be read)" if reading.flagged else ""
+            print(f"{result.file}: {reading.digits} ({reading.confidence * 100:.1f}%){note}")
     return 1 if any(r.error for r in results) else 0
 
 
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--out-dir", type=Path, default=Path("reports"), help="where the PNGs go")
     evaluate.set_defaults(handler=_evaluate)
 
-    predict = commands.add_parser("predict", help="the digit in each picture file")
+    predict = commands.add_parser("predict", help="the number (or digit) in each picture file")
     predict.add_argument("--json", action="store_true", help="one JSON object per line")
     predict.add_argument("files", nargs="+")
     predict.set_defaults(handler=_predict)

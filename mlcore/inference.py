@@ -15,43 +15,35 @@ from pathlib import Path
 import numpy as np
 
 from mlcore.paths import DEFAULT_MODEL_PATH, model_card_path
-from mlcore.preprocessing import DEFAULT_MAX_PIXELS, ImageError, PreparedDigit, preprocess_upload
+from mlcore.preprocessing import DEFAULT_MAX_PIXELS, ImageError, decode_image
+from mlcore.reading import DigitReading, NumberReading
+from mlcore.segmentation import FLAG_BELOW, SMALL_MARK, NumberLayout, best_grouping, find_number
 
 # Larger batches are cut into pieces of this size, which keeps memory bounded.
 MAX_BATCH = 256
 
 
 @dataclass(frozen=True)
-class DigitPrediction:
-    """The answer for one picture. `digit` is None when the picture holds no ink."""
+class FileReading:
+    """One file read from the command line: its reading, or why it could not be read."""
 
-    digit: int | None
-    confidence: float | None
-    probabilities: list[float] | None
-    model_input: np.ndarray | None  # the (28, 28) uint8 picture the model saw
-    box: tuple[int, int, int, int] | None  # where the digit is in the upright picture
-    preprocess_ms: float = 0.0
-    inference_ms: float = 0.0
-
-    @property
-    def found(self) -> bool:
-        return self.digit is not None
-
-
-@dataclass(frozen=True)
-class FilePrediction:
     file: str
-    prediction: DigitPrediction | None = None
+    reading: NumberReading | None = None
     error: str | None = None
     error_code: str | None = None
 
     def as_dict(self) -> dict:
-        p = self.prediction
+        r = self.reading
+        single = r is not None and len(r.readings) == 1
         return {
             "file": self.file,
-            "digit": p.digit if p else None,
-            "confidence": round(p.confidence, 6) if p and p.confidence is not None else None,
-            "probabilities": [round(x, 6) for x in p.probabilities] if p and p.probabilities else None,
+            "digit": r.digit if r else None,
+            "digits": r.digits if r else None,
+            "confidence": round(r.confidence, 6) if r and r.confidence is not None else None,
+            "confidences": [round(c, 6) for c in r.confidences] if r else None,
+            # One digit's 10 probabilities, as before numbers were read; per-digit ones in "confidences".
+            "probabilities": [round(x, 6) for x in r.probabilities[0]] if single else None,
+            "boxes": [list(box) for box in r.boxes] if r else None,
             "error": self.error,
         }
 
@@ -109,63 +101,57 @@ class DigitClassifier:
         outputs = [self._forward(inputs[i : i + MAX_BATCH]).numpy() for i in range(0, len(inputs), MAX_BATCH)]
         return np.concatenate(outputs)
 
-    def classify_prepared(self, prepared: list[PreparedDigit], preprocess_ms: list[float]) -> list[DigitPrediction]:
-        found = [i for i, p in enumerate(prepared) if p.found]
-        started = time.perf_counter()
-        probabilities = self.probabilities(np.stack([prepared[i].pixels for i in found])) if found else None
-        inference_ms = (time.perf_counter() - started) * 1000 / max(len(found), 1)
-        results: list[DigitPrediction] = []
-        rows = {index: row for row, index in enumerate(found)}
-        for i, p in enumerate(prepared):
-            if i not in rows:
-                results.append(DigitPrediction(None, None, None, None, None, preprocess_ms[i], 0.0))
-                continue
-            probs = probabilities[rows[i]]
-            digit = int(probs.argmax())
-            results.append(
-                DigitPrediction(
-                    digit=digit,
-                    confidence=float(probs[digit]),
-                    probabilities=[float(x) for x in probs],
-                    model_input=p.pixels,
-                    box=p.box,
-                    preprocess_ms=preprocess_ms[i],
-                    inference_ms=inference_ms,
-                )
-            )
-        return results
+    def digit_probabilities(self, pixels: np.ndarray) -> np.ndarray:
+        """(N, 10): each input's digit probabilities. A model with an 11th "not one digit" output
+        leaves that share out, so a fragment or a pair of digits has no likely digit."""
+        return self.probabilities(pixels)[:, :10]
 
-    def classify_uploads(
+    def read_uploads(
         self, uploads: list[bytes], max_pixels: int = DEFAULT_MAX_PIXELS
-    ) -> list[DigitPrediction | ImageError]:
-        """Each upload's prediction, or the ImageError that says why it could not be read.
+    ) -> list[NumberReading | ImageError]:
+        """Each upload's number, or the ImageError that says why it could not be read.
 
-        All readable pictures go through the model together in one batch.
+        Every candidate digit of every readable picture goes through the model in one batch.
         """
-        outcomes: list[PreparedDigit | ImageError] = []
+        layouts: list[NumberLayout | None | ImageError] = []
+        inputs: list[np.ndarray] = []  # each readable picture's candidate digits
         timings: list[float] = []
         for data in uploads:
             started = time.perf_counter()
             try:
-                outcomes.append(preprocess_upload(data, max_pixels=max_pixels))
+                layout = find_number(decode_image(data, max_pixels=max_pixels))
             except ImageError as error:
-                outcomes.append(error)
+                layout = error
+            if isinstance(layout, NumberLayout):
+                inputs.append(layout.model_inputs())
+            layouts.append(layout)
             timings.append((time.perf_counter() - started) * 1000)
-        readable = [i for i, o in enumerate(outcomes) if not isinstance(o, ImageError)]
-        predictions = self.classify_prepared([outcomes[i] for i in readable], [timings[i] for i in readable])
-        results: list[DigitPrediction | ImageError] = list(outcomes)
-        for i, prediction in zip(readable, predictions, strict=True):
-            results[i] = prediction
+        started = time.perf_counter()
+        probabilities = self.digit_probabilities(np.concatenate(inputs)) if inputs else np.zeros((0, 10))
+        inference_ms = (time.perf_counter() - started) * 1000 / max(len(inputs), 1)
+        results: list[NumberReading | ImageError] = []
+        row = picture = 0
+        for layout, preprocess_ms in zip(layouts, timings, strict=True):
+            if isinstance(layout, ImageError):
+                results.append(layout)
+                continue
+            if layout is None:
+                results.append(NumberReading(preprocess_ms=preprocess_ms))
+                continue
+            runs = probabilities[row : row + len(layout.runs)]
+            readings = tuple(_digit_readings(layout, runs, inputs[picture]))
+            row, picture = row + len(layout.runs), picture + 1
+            results.append(NumberReading(readings, preprocess_ms=preprocess_ms, inference_ms=inference_ms))
         return results
 
-    def classify_upload(self, data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> DigitPrediction:
-        """One upload's prediction; raises ImageError for a picture that cannot be read."""
-        (result,) = self.classify_uploads([data], max_pixels=max_pixels)
+    def read_upload(self, data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> NumberReading:
+        """One upload's number; raises ImageError for a picture that cannot be read."""
+        (result,) = self.read_uploads([data], max_pixels=max_pixels)
         if isinstance(result, ImageError):
             raise result
         return result
 
-    def predict_files(self, paths: list[str]) -> list[FilePrediction]:
+    def predict_files(self, paths: list[str]) -> list[FileReading]:
         uploads: list[bytes] = []
         read_errors: dict[int, str] = {}
         for i, path in enumerate(paths):
@@ -174,15 +160,15 @@ class DigitClassifier:
             except OSError as error:
                 read_errors[i] = f"cannot read the file: {error.strerror or error}"
                 uploads.append(b"")
-        results = self.classify_uploads(uploads)
-        files: list[FilePrediction] = []
+        results = self.read_uploads(uploads)
+        files: list[FileReading] = []
         for i, (path, result) in enumerate(zip(paths, results, strict=True)):
             if i in read_errors:
-                files.append(FilePrediction(path, error=read_errors[i], error_code="unreadable_file"))
+                files.append(FileReading(path, error=read_errors[i], error_code="unreadable_file"))
             elif isinstance(result, ImageError):
-                files.append(FilePrediction(path, error=str(result), error_code=result.code))
+                files.append(FileReading(path, error=str(result), error_code=result.code))
             else:
-                files.append(FilePrediction(path, prediction=result))
+                files.append(FileReading(path, reading=result))
         return files
 
 
@@ -190,3 +176,26 @@ class DigitClassifier:
 def shared_classifier(path: str = str(DEFAULT_MODEL_PATH)) -> DigitClassifier:
     """The process-wide classifier: loaded on first use, then reused by every task in the process."""
     return DigitClassifier.load(path)
+
+
+def _digit_readings(layout: NumberLayout, run_probabilities: np.ndarray, run_inputs: np.ndarray):
+    """The digits of the best grouping of the layout's pieces, left to right.
+
+    A group the model cannot read as one digit is flagged; a small one is a mark (a comma, a
+    dash, dirt) and left out, since a number never has a digit that much smaller than the rest.
+    """
+    for start, stop, index in best_grouping(len(layout.pieces), layout.runs, run_probabilities):
+        probabilities = run_probabilities[index]
+        likeliest = int(probabilities.argmax())
+        confidence = float(probabilities[likeliest])
+        flagged = confidence < FLAG_BELOW
+        left, top, right, bottom = layout.run_box(start, stop)
+        if flagged and max(right - left, bottom - top) < SMALL_MARK * layout.line_height:
+            continue
+        yield DigitReading(
+            digit=None if flagged else likeliest,
+            confidence=confidence,
+            probabilities=[float(p) for p in probabilities],
+            box=layout.original_box(start, stop),
+            model_input=run_inputs[index],
+        )

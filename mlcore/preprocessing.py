@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import io
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -26,13 +25,12 @@ from scipy import ndimage
 
 # Phone cameras reach 50 megapixels; anything larger is refused before it is decoded.
 DEFAULT_MAX_PIXELS = 50_000_000
-# Find the digit on a copy with at most this many pixels along the longer side (fast); a digit
-# found smaller than DETAIL_SIZE there is looked at again in the picture as decoded, which big
-# JPEGs give at no less than DECODE_SIZE.
+# Find the digits on a copy with at most this many pixels along the longer side (fast); digits
+# found smaller than DETAIL_SIZE there are looked at again in the picture as decoded, which big
+# JPEGs give at no less than DECODE_SIZE, shrunk only so far that they stay DETAIL_SIZE tall.
 WORKING_SIZE = 256
 DECODE_SIZE = 480
-# A digit found smaller than this (pixels, longer side) is looked at again at full resolution.
-DETAIL_SIZE = 60
+DETAIL_SIZE = 64
 # An ink map below this contrast with the paper (0..1 luminance) is not ink but texture.
 MIN_INK_CONTRAST = 0.08
 # The noise threshold, in robust standard deviations of the background.
@@ -69,18 +67,6 @@ class UnsupportedFormatError(ImageError):
 
 # What uploads may be, judged by the bytes, never by the file name.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF")
-
-
-@dataclass(frozen=True)
-class PreparedDigit:
-    """What the model sees, and where in the original picture the digit was."""
-
-    pixels: np.ndarray | None  # (28, 28) uint8, white ink on black; None when no ink was found
-    box: tuple[int, int, int, int] | None  # (left, top, right, bottom) in the upright picture
-
-    @property
-    def found(self) -> bool:
-        return self.pixels is not None
 
 
 def _too_large(max_pixels: int, width: int = 0, height: int = 0) -> ImageTooLargeError:
@@ -174,17 +160,21 @@ def _flatten_transparency(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.round(flattened * 255).astype(np.uint8), "RGB")
 
 
-def _grey(image: Image.Image, longest_side: int | None = None) -> tuple[np.ndarray, float]:
-    """Luminance in 0..1, shrunk by a whole factor to at most `longest_side`, and that factor.
+def grey_copy(image: Image.Image, factor: int = 1) -> np.ndarray:
+    """Luminance in 0..1, shrunk by a whole factor.
 
     A whole factor lets Pillow average plain blocks of pixels (`reduce`), several times faster
-    than resampling to an exact size; the copy ends up between half and all of `longest_side`.
+    than resampling to an exact size.
     """
     grey = image.convert("L")
-    factor = -(-max(grey.size) // longest_side) if longest_side else 1
     if factor > 1:
         grey = grey.reduce(factor)
-    return np.asarray(grey, dtype=np.float32) / 255.0, float(factor)
+    return np.asarray(grey, dtype=np.float32) / 255.0
+
+
+def working_factor(size: tuple[int, int], longest_side: int = WORKING_SIZE) -> int:
+    """The whole factor that brings a picture to at most `longest_side` (between half and all of it)."""
+    return max(1, -(-max(size) // longest_side))
 
 
 def _backgrounds(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -286,43 +276,6 @@ def ink_map(grey: np.ndarray) -> np.ndarray | None:
     return np.clip((ink - low_edge) / max(full_ink - low_edge, 1e-6), 0.0, 1.0)
 
 
-def digit_mask(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
-    """The pixels of the ink components that make up the digit (specks and far-off marks dropped),
-    cut to their box, and that box (left, top, right, bottom) in `ink`'s pixels; None if no ink."""
-    solid = ink > 0.5
-    labels, count = ndimage.label(solid, structure=np.ones((3, 3)))
-    if count == 0:
-        return None
-    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(np.float64)
-    largest = int(np.argmax(areas))
-    min_area = max(4.0, areas[largest] * 0.02)
-    slices = ndimage.find_objects(labels)
-    main = slices[largest]
-    height = main[0].stop - main[0].start
-    width = main[1].stop - main[1].start
-    reach = max(height, width) * 0.6
-    keep = np.zeros(count + 1, dtype=bool)
-    for index, (rows, cols) in enumerate(slices):
-        if areas[index] < min_area:
-            continue
-        # A part of the same digit (the bar of a 5, a broken stroke) lies close to its main stroke.
-        gap_rows = max(main[0].start - rows.stop, rows.start - main[0].stop, 0)
-        gap_cols = max(main[1].start - cols.stop, cols.start - main[1].stop, 0)
-        if index == largest or (gap_rows <= reach and gap_cols <= reach and areas[index] >= areas[largest] * 0.05):
-            keep[index + 1] = True
-    kept = np.flatnonzero(keep) - 1
-    top = min(slices[i][0].start for i in kept)
-    bottom = max(slices[i][0].stop for i in kept)
-    left = min(slices[i][1].start for i in kept)
-    right = max(slices[i][1].stop for i in kept)
-    # Take in the soft edges around the kept strokes (not the ones around dropped specks): they
-    # reach 2 pixels out, so the box grows by 2 on each side. Only the box is looked at: cheap.
-    top, left = max(top - 2, 0), max(left - 2, 0)
-    bottom, right = min(bottom + 2, ink.shape[0]), min(right + 2, ink.shape[1])
-    mask = ndimage.binary_dilation(keep[labels[top:bottom, left:right]], iterations=2)
-    return mask, (int(left), int(top), int(right), int(bottom))
-
-
 def _stroke_width(solid: np.ndarray) -> float:
     area = float(solid.sum())
     boundary = float((solid & ~ndimage.binary_erosion(solid)).sum())
@@ -343,6 +296,14 @@ def to_mnist_field(ink: np.ndarray) -> np.ndarray:
         if grow > 0:
             crop = np.pad(crop, grow)
             crop = ndimage.grey_dilation(crop, footprint=_disk(grow))
+    elif width > wanted * 1.6:
+        # A marker's strokes nearly close the loops of a 6 or an 8: thin them back to MNIST's width,
+        # as long as that keeps most of the digit (an erosion must not wipe out a short stroke).
+        shrink = int(round((width - wanted * 1.2) / 2))
+        if shrink > 0:
+            thinner = ndimage.grey_erosion(crop, footprint=_disk(shrink))
+            if (thinner > 0.5).sum() > 0.25 * (crop > 0.5).sum():
+                crop = thinner
     scale = 20.0 / max(crop.shape)
     size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
     scaled = np.asarray(Image.fromarray(crop.astype(np.float32), "F").resize(size, Image.Resampling.BOX))
@@ -362,56 +323,3 @@ def to_mnist_field(ink: np.ndarray) -> np.ndarray:
 def _disk(radius: int) -> np.ndarray:
     y, x = np.ogrid[-radius : radius + 1, -radius : radius + 1]
     return x * x + y * y <= radius * radius
-
-
-def find_digit(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
-    """The digit's ink cropped to its box, and the box (left, top, right, bottom), or None."""
-    ink = ink_map(grey)
-    if ink is None:
-        return None
-    found = digit_mask(ink)
-    if found is None:
-        return None
-    mask, (left, top, right, bottom) = found
-    # The box holds the dilated edges; trim it to where the digit's ink really is.
-    digit = np.where(mask, ink[top:bottom, left:right], 0.0)
-    rows = np.flatnonzero(digit.any(axis=1))
-    cols = np.flatnonzero(digit.any(axis=0))
-    digit = digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return digit, (left + int(cols[0]), top + int(rows[0]), left + int(cols[-1]) + 1, top + int(rows[-1]) + 1)
-
-
-def prepare_image(image: Image.Image) -> PreparedDigit:
-    grey, scale = _grey(image, WORKING_SIZE)
-    found = find_digit(grey)
-    if found is None:
-        return PreparedDigit(pixels=None, box=None)
-    digit, (left, top, right, bottom) = found
-    left, top, right, bottom = left * scale, top * scale, right * scale, bottom * scale
-    if scale > 1 and max(digit.shape) < DETAIL_SIZE:
-        # A small digit in a big picture: look again at full resolution, around where it is.
-        margin = max(right - left, bottom - top)
-        region = (
-            int(max(left - margin, 0)),
-            int(max(top - margin, 0)),
-            int(min(right + margin, image.width)),
-            int(min(bottom + margin, image.height)),
-        )
-        detailed = find_digit(_grey(image.crop(region))[0])
-        if detailed is not None:
-            digit, (d_left, d_top, d_right, d_bottom) = detailed
-            left, top = region[0] + d_left, region[1] + d_top
-            right, bottom = region[0] + d_right, region[1] + d_bottom
-    decoded_scale = image.info.get("decoded_scale", 1.0)
-    box = (
-        int(left * decoded_scale),
-        int(top * decoded_scale),
-        int(np.ceil(right * decoded_scale)),
-        int(np.ceil(bottom * decoded_scale)),
-    )
-    return PreparedDigit(pixels=to_mnist_field(digit), box=box)
-
-
-def preprocess_upload(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> PreparedDigit:
-    """Bytes of an uploaded picture to the 28x28 MNIST-style input, or an ImageError."""
-    return prepare_image(decode_image(data, max_pixels=max_pixels))

@@ -1,0 +1,334 @@
+"""Finding the digits of a handwritten number: pieces of ink, the ways to group them, the best reading.
+
+A number is one line of ink. Its connected pieces are not its digits: one digit can be several
+pieces (the bar of a 5, a pen that skipped) and one piece can be several digits (neighbours
+whose strokes touch). So we do not decide where the digits are from the ink alone:
+
+1. `locate_number` finds the line's pieces, left to right, in an ink map (ruled lines, specks,
+   the paper's edge and marks off the line dropped), and cuts each piece too wide to be one digit
+   at a few candidate columns (where little ink crosses), so that every plausible digit is a run
+   of consecutive pieces;
+2. every run narrow enough to be one digit becomes a 28x28 model input (`NumberLayout.model_inputs`);
+3. the classifier scores them all in one batch, and `best_grouping` picks the runs whose readings
+   together are the most likely (dynamic programming over the pieces): a fragment or a pair of
+   digits reads badly as one digit (the model has a "not one digit" answer), so it loses to the
+   grouping that reads well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from mlcore.preprocessing import DETAIL_SIZE, grey_copy, ink_map, to_mnist_field, working_factor
+
+# Ink counts as part of a stroke from this strength (0..1) when it touches ink at least SEED_INK.
+# The low level keeps faint pen strokes whole; the seed keeps noise out.
+STROKE_INK = 0.25
+SEED_INK = 0.5
+# A run of pieces wider than this (in line heights) is not one digit.
+MAX_DIGIT_WIDTH = 1.5
+# A piece wider than this (in line heights) may be touching digits: it gets candidate cuts.
+SPLIT_WIDTH = 0.7
+MAX_CUTS_PER_PIECE = 7
+MAX_PIECES_PER_DIGIT = 5
+# A mark whose both sides are below this share of the line height is a speck.
+SPECK_SIZE = 0.22
+# A grouping whose best digit is less likely than this is flagged, not guessed.
+FLAG_BELOW = 0.5
+# A flagged mark this small (share of the line height) is punctuation or dirt: dropped.
+SMALL_MARK = 0.45
+
+
+@dataclass(frozen=True)
+class InkPiece:
+    """A piece of the line's ink: a connected stroke, or a slice of one between two cuts."""
+
+    label: int  # its pixels are `owner == label` in the layout's owner map
+    top: int
+    left: int
+    bottom: int
+    right: int
+
+
+@dataclass
+class NumberLayout:
+    """The pieces of one line of ink, and how to turn runs of them into model inputs and boxes."""
+
+    ink: np.ndarray  # ink strength 0..1 of the picture (or the part of it) the pieces are in
+    owner: np.ndarray  # int32, the piece label of each stroke pixel, 0 elsewhere
+    pieces: list[InkPiece]  # left to right
+    line_height: float
+    # ink-map pixel (x, y) -> original picture pixel: (x * scale + offset_x, y * scale + offset_y)
+    scale: float = 1.0
+    offset: tuple[float, float] = (0.0, 0.0)
+    runs: list[tuple[int, int]] = field(default_factory=list)  # [start, stop) of pieces that may be one digit
+
+    def __post_init__(self) -> None:
+        if not self.runs:
+            self.runs = candidate_runs(self.pieces, self.line_height)
+
+    def run_box(self, start: int, stop: int) -> tuple[int, int, int, int]:
+        chosen = self.pieces[start:stop]
+        return (
+            min(p.left for p in chosen),
+            min(p.top for p in chosen),
+            max(p.right for p in chosen),
+            max(p.bottom for p in chosen),
+        )
+
+    def model_input(self, start: int, stop: int) -> np.ndarray:
+        """The 28x28 model input of the digit made of pieces [start, stop)."""
+        left, top, right, bottom = self.run_box(start, stop)
+        # Soft edges reach 2 pixels beyond the stroke pixels; take them, but not other pieces' strokes.
+        top, left = max(top - 2, 0), max(left - 2, 0)
+        bottom, right = min(bottom + 2, self.ink.shape[0]), min(right + 2, self.ink.shape[1])
+        owner = self.owner[top:bottom, left:right]
+        labels = [p.label for p in self.pieces[start:stop]]
+        mine = np.isin(owner, labels)
+        mask = ndimage.binary_dilation(mine, iterations=2) & ((owner == 0) | mine)
+        return to_mnist_field(np.where(mask, self.ink[top:bottom, left:right], 0.0))
+
+    def model_inputs(self) -> np.ndarray:
+        """(len(runs), 28, 28): every candidate digit, for one batch through the model."""
+        return np.stack([self.model_input(start, stop) for start, stop in self.runs])
+
+    def original_box(self, start: int, stop: int) -> tuple[int, int, int, int]:
+        left, top, right, bottom = self.run_box(start, stop)
+        x0, y0 = self.offset
+        return (
+            int(left * self.scale + x0),
+            int(top * self.scale + y0),
+            int(np.ceil(right * self.scale + x0)),
+            int(np.ceil(bottom * self.scale + y0)),
+        )
+
+
+def stroke_mask(ink: np.ndarray) -> np.ndarray:
+    """Stroke pixels: ink above STROKE_INK connected to ink above SEED_INK (hysteresis)."""
+    weak = ink > STROKE_INK
+    labels, count = ndimage.label(weak, structure=np.ones((3, 3)))
+    if count == 0:
+        return weak
+    seeded = np.zeros(count + 1, dtype=bool)
+    seeded[np.unique(labels[ink > SEED_INK])] = True
+    seeded[0] = False
+    return seeded[labels]
+
+
+def _remove_ruled_lines(solid: np.ndarray) -> np.ndarray:
+    """Drops long, thin straight lines (a ruled page, a margin, a form's box) but not digit strokes.
+
+    A line is at least half the picture long and at most ~1.5% of it thick; a digit's bar is
+    shorter or, when the digit fills the picture, far thicker.
+    """
+    height, width = solid.shape
+    thin = max(2, int(round(0.015 * max(height, width))))
+    lines = np.zeros_like(solid)
+    for axis, length in ((1, width // 2), (0, height // 2)):
+        if length < 8:
+            continue
+        structure = np.ones((1, length) if axis == 1 else (length, 1), dtype=bool)
+        long_runs = ndimage.binary_opening(solid, structure=structure)
+        if not long_runs.any():
+            continue
+        # Only thin runs: a thick band (a digit's body, a shadow) keeps its pixels.
+        across = (thin + 1, 1) if axis == 1 else (1, thin + 1)
+        thick = ndimage.binary_opening(long_runs, structure=np.ones(across, dtype=bool))
+        lines |= long_runs & ~thick
+    if not lines.any():
+        return solid
+    # Take the line's soft fringe too, so it leaves no dotted trace behind.
+    return solid & ~ndimage.binary_dilation(lines, iterations=1)
+
+
+def _is_paper_edge(rows: slice, cols: slice, area: float, shape: tuple[int, int]) -> bool:
+    """The dark table around a photographed page: a solid region along the picture's border."""
+    height, width = shape
+    touches = rows.start == 0 or cols.start == 0 or rows.stop == height or cols.stop == width
+    box_height, box_width = rows.stop - rows.start, cols.stop - cols.start
+    fill = area / max(box_height * box_width, 1)
+    return touches and fill > 0.5 and (box_height > 0.5 * height or box_width > 0.5 * width)
+
+
+def locate_number(ink: np.ndarray) -> NumberLayout | None:
+    """The pieces of the line of digits in an ink map, left to right; None when there is no ink."""
+    solid = _remove_ruled_lines(stroke_mask(ink))
+    labels, count = ndimage.label(solid, structure=np.ones((3, 3)))
+    if count == 0:
+        return None
+    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(np.float64)
+    slices = ndimage.find_objects(labels)
+    marks = [i for i in range(count) if not _is_paper_edge(slices[i][0], slices[i][1], areas[i], solid.shape)]
+    if not marks:
+        return None
+    largest = max(marks, key=lambda i: areas[i])
+    # The line's height: the tallest of the substantial marks (a 1 or a speck can be the largest of few).
+    substantial = [i for i in marks if areas[i] >= 0.25 * areas[largest]]
+    line_height = float(max(slices[i][0].stop - slices[i][0].start for i in substantial))
+    main_rows = slices[largest][0]
+    band = (main_rows.start - 0.35 * line_height, main_rows.stop + 0.35 * line_height)
+    kept = []
+    for i in marks:
+        rows, cols = slices[i]
+        size = max(rows.stop - rows.start, cols.stop - cols.start)
+        if size < SPECK_SIZE * line_height and areas[i] < 0.05 * areas[largest]:
+            continue  # dust, a dot of noise
+        if not band[0] <= (rows.start + rows.stop) / 2 <= band[1]:
+            continue  # not on the line: a mark above or below, another line
+        kept.append(i)
+    owner = np.zeros(labels.shape, dtype=np.int32)
+    pieces: list[InkPiece] = []
+    for cluster in _overlapping_columns(kept, slices):
+        pieces += _cut_into_pieces(cluster, labels, slices, owner, len(pieces) + 1, line_height)
+    return NumberLayout(ink=ink, owner=owner, pieces=pieces, line_height=line_height)
+
+
+def _overlapping_columns(marks: list[int], slices) -> list[list[int]]:
+    """Marks grouped when they share most of their columns (the bar above a 5, a dot over a stroke)."""
+    clusters: list[tuple[int, int, list[int]]] = []
+    for i in sorted(marks, key=lambda i: slices[i][1].start):
+        left, right = slices[i][1].start, slices[i][1].stop
+        if clusters:
+            c_left, c_right, members = clusters[-1]
+            overlap = min(right, c_right) - max(left, c_left)
+            if overlap >= 0.5 * min(right - left, c_right - c_left):
+                clusters[-1] = (min(left, c_left), max(right, c_right), members + [i])
+                continue
+        clusters.append((left, right, [i]))
+    return [members for _, _, members in clusters]
+
+
+def _cut_into_pieces(
+    cluster: list[int], labels: np.ndarray, slices, owner: np.ndarray, first_label: int, line_height: float
+) -> list[InkPiece]:
+    """The cluster as one piece, or sliced at candidate cut columns when it is wide enough to hold several digits."""
+    top = min(slices[i][0].start for i in cluster)
+    bottom = max(slices[i][0].stop for i in cluster)
+    left = min(slices[i][1].start for i in cluster)
+    right = max(slices[i][1].stop for i in cluster)
+    mask = np.isin(labels[top:bottom, left:right], [i + 1 for i in cluster])
+    cuts = candidate_cuts(mask, line_height) if right - left > SPLIT_WIDTH * line_height else []
+    pieces = []
+    for start, stop in zip([0, *cuts], [*cuts, right - left], strict=True):
+        part = mask[:, start:stop]
+        rows = np.flatnonzero(part.any(axis=1))
+        if rows.size == 0:
+            continue
+        label = first_label + len(pieces)
+        owner[top:bottom, left + start : left + stop][part] = label
+        pieces.append(InkPiece(label, top + int(rows[0]), left + start, top + int(rows[-1]) + 1, left + stop))
+    return pieces
+
+
+def candidate_cuts(mask: np.ndarray, line_height: float) -> list[int]:
+    """Columns where touching digits may meet: the lowest points of the ink's column profile."""
+    width = mask.shape[1]
+    margin = max(1, int(0.2 * line_height))
+    spacing = max(1, int(0.2 * line_height))
+    if width <= 2 * margin:
+        return []
+    profile = ndimage.uniform_filter1d(mask.sum(axis=0).astype(np.float32), size=3, mode="nearest")
+    inner = np.arange(margin, width - margin)
+    values = profile[inner]
+    # Local minima (plateaus included) of the profile, lowest first.
+    left_ok = values <= np.concatenate([[np.inf], values[:-1]])
+    right_ok = values <= np.concatenate([values[1:], [np.inf]])
+    order = inner[left_ok & right_ok][np.argsort(values[left_ok & right_ok], kind="stable")]
+    cuts: list[int] = []
+    for column in order:
+        if all(abs(column - c) >= spacing for c in cuts):
+            cuts.append(int(column))
+        if len(cuts) == MAX_CUTS_PER_PIECE:
+            break
+    # Touching digits joined along a long stroke may leave no clear minimum: also try even splits.
+    expected = int(round(width / (0.6 * line_height)))
+    for parts in range(2, min(expected, 4) + 1):
+        for k in range(1, parts):
+            column = int(round(width * k / parts))
+            if margin <= column < width - margin and all(abs(column - c) >= spacing // 2 for c in cuts):
+                cuts.append(column)
+    return sorted(cuts)
+
+
+def candidate_runs(pieces: list[InkPiece], line_height: float) -> list[tuple[int, int]]:
+    """Every run of consecutive pieces narrow enough to be one digit (each single piece always)."""
+    runs = []
+    for start in range(len(pieces)):
+        for stop in range(start + 1, min(start + MAX_PIECES_PER_DIGIT, len(pieces)) + 1):
+            width = pieces[stop - 1].right - pieces[start].left
+            if stop > start + 1 and width > MAX_DIGIT_WIDTH * line_height:
+                break
+            runs.append((start, stop))
+    return runs
+
+
+def best_grouping(
+    count: int, runs: list[tuple[int, int]], digit_probabilities: np.ndarray
+) -> list[tuple[int, int, int]]:
+    """The runs covering all `count` pieces whose readings together are the most likely.
+
+    `digit_probabilities` is (len(runs), 10): the model's digit probabilities for each run (what
+    they leave of 1 is its belief that the run is not one digit). Returns (start, stop, run index).
+    """
+    scores = np.log(np.maximum(digit_probabilities.max(axis=1), 1e-6))
+    best = np.full(count + 1, -np.inf)
+    best[0] = 0.0
+    came_from: list[tuple[int, int] | None] = [None] * (count + 1)
+    for index, (start, stop) in sorted(enumerate(runs), key=lambda item: item[1][1]):
+        total = best[start] + scores[index]
+        if total > best[stop]:
+            best[stop], came_from[stop] = total, (start, index)
+    chosen = []
+    stop = count
+    while stop > 0:
+        start, index = came_from[stop]
+        chosen.append((start, stop, index))
+        stop = start
+    return chosen[::-1]
+
+
+def find_number(image: Image.Image) -> NumberLayout | None:
+    """The line of digits in a decoded picture (`preprocessing.decode_image`), or None if it has no ink.
+
+    The digits are looked for in a small working copy; when they are small there, they are looked
+    at again in the picture as decoded, around where they are, so thin strokes keep their shape.
+    """
+    factor = working_factor(image.size)
+    layout = _layout_of(grey_copy(image, factor), factor, (0, 0), image.info.get("decoded_scale", 1.0))
+    if layout is None or not layout.pieces:
+        return None
+    if factor > 1 and layout.line_height < DETAIL_SIZE:
+        left, top, right, bottom = layout.run_box(0, len(layout.pieces))
+        margin = 0.5 * layout.line_height
+        region = (
+            int(max((left - margin) * factor, 0)),
+            int(max((top - margin) * factor, 0)),
+            int(min((right + margin) * factor, image.width)),
+            int(min((bottom + margin) * factor, image.height)),
+        )
+        detail_factor = max(1, int(layout.line_height * factor // DETAIL_SIZE))
+        detailed = _layout_of(
+            grey_copy(image.crop(region), detail_factor),
+            detail_factor,
+            region[:2],
+            image.info.get("decoded_scale", 1.0),
+        )
+        if detailed is not None and detailed.pieces:
+            return detailed
+    return layout
+
+
+def _layout_of(grey: np.ndarray, factor: int, origin: tuple[int, int], decoded_scale: float) -> NumberLayout | None:
+    ink = ink_map(grey)
+    if ink is None:
+        return None
+    layout = locate_number(ink)
+    if layout is not None:
+        # ink-map pixels -> decoded pixels -> the original picture's pixels
+        layout.scale = factor * decoded_scale
+        layout.offset = (origin[0] * decoded_scale, origin[1] * decoded_scale)
+    return layout
