@@ -17,7 +17,7 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageChops
 from scipy import ndimage
 
 PEN_STYLES = ("ordinary", "thin_faint", "thick_marker")
@@ -150,7 +150,7 @@ def _light(shape: tuple[int, int], rng: np.random.Generator, low: float, shadow:
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     angle = rng.uniform(0, 2 * np.pi)
     along = (xx / w - 0.5) * np.cos(angle) + (yy / h - 0.5) * np.sin(angle)
-    light = low + (1.02 - low) * (along - along.min()) / max(float(np.ptp(along)), 1e-6)
+    light = low + (1.0 - low) * (along - along.min()) / max(float(np.ptp(along)), 1e-6)
     if shadow:
         angle = rng.uniform(0, 2 * np.pi)
         side = (xx / w - rng.uniform(0.1, 0.9)) * np.cos(angle) + (yy / h - rng.uniform(0.1, 0.9)) * np.sin(angle)
@@ -185,10 +185,17 @@ def render_picture(ink: np.ndarray, boxes, picture: str, pen: str, rng: np.rando
         )
         for left, top, right, bottom in boxes
     ]
-    alpha = np.zeros((h, w), np.float32)
-    alpha[y0 : y0 + nh, x0 : x0 + nw] = _resize(ink, nw, nh)
     faint = pen == "thin_faint" and picture not in CANVAS_STYLES
-    alpha *= _smooth_field((h, w), rng, 0.6 if faint else 0.85, 1.0)  # the pen presses unevenly
+    photo = picture == "paper_photo"
+    # Only the ink is sharp (paper and light are smooth), so the lens blur is applied to its mask alone.
+    blur = 0.0 if picture in CANVAS_STYLES else rng.uniform(0.4, 1.5) if photo else rng.uniform(0.0, 0.6)
+    margin = int(np.ceil(3 * blur)) + 1
+    alpha = np.pad(_resize(ink, nw, nh), margin)
+    alpha *= _smooth_field(alpha.shape, rng, 0.6 if faint else 0.85, 1.0)  # the pen presses unevenly
+    if blur > 0.2:
+        alpha = ndimage.gaussian_filter(alpha, blur)
+    mask = Image.new("L", (w, h), 0)
+    mask.paste(Image.fromarray(np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)), (x0 - margin, y0 - margin))
 
     if picture == "canvas_dark":
         paper, pen_rgb = np.full(3, rng.choice([0.0, rng.uniform(0, 30)])), np.full(3, rng.uniform(215, 255))
@@ -196,7 +203,7 @@ def render_picture(ink: np.ndarray, boxes, picture: str, pen: str, rng: np.rando
         paper = np.full(3, rng.choice([255.0, rng.uniform(235, 255)]))
         pen_rgb = rng.choice([np.zeros(3), np.full(3, rng.uniform(0, 50)), np.array([20.0, 40, 160])])
     else:
-        kind = rng.integers(3) if picture == "paper_photo" else 0
+        kind = rng.integers(3) if photo else 0  # white, grey or yellowish paper
         grey = rng.uniform(225, 250) if kind == 0 else rng.uniform(170, 215) if kind == 1 else rng.uniform(230, 250)
         paper = np.array([grey, grey - (kind == 2) * rng.uniform(5, 20), grey - (kind == 2) * rng.uniform(30, 60)])
         blue = rng.random() < 0.4
@@ -208,21 +215,22 @@ def render_picture(ink: np.ndarray, boxes, picture: str, pen: str, rng: np.rando
             pen_rgb = np.array([rng.uniform(15, 60), rng.uniform(30, 80), rng.uniform(110, 190)])
         else:
             pen_rgb = np.full(3, rng.uniform(10, 60))
-    img = paper[None, None, :] * (1 - alpha[..., None]) + pen_rgb[None, None, :] * alpha[..., None]
-
+    colour = [tuple(int(round(c)) for c in np.clip(rgb, 0, 255)) for rgb in (pen_rgb, paper)]
+    out = Image.composite(Image.new("RGB", (w, h), colour[0]), Image.new("RGB", (w, h), colour[1]), mask)
     if picture in CANVAS_STYLES:
-        out = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
         return _encode(out if rng.random() < 0.5 else out.convert("L"), "PNG", 0), placed
-    photo = picture == "paper_photo"
+
     if photo or faint:
-        img *= _light((h, w), rng, rng.uniform(0.55, 0.85) if photo else rng.uniform(0.8, 0.95), photo)[..., None]
-    blur = rng.uniform(0.4, 1.5) if photo else rng.uniform(0.0, 0.6)
-    out = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
-    if blur > 0.2:
-        out = out.filter(ImageFilter.GaussianBlur(blur))
+        light = _light((h, w), rng, rng.uniform(0.55, 0.85) if photo else rng.uniform(0.8, 0.95), photo)
+        light = Image.fromarray(np.clip(light * 255, 0, 255).astype(np.uint8))
+        out = ImageChops.multiply(out, Image.merge("RGB", (light, light, light)))
+    # Sensor noise: a tile of grey-level noise, repeated from a random offset (cheaper than a full field).
     sigma = rng.uniform(2, 6) if faint or photo else rng.uniform(0.5, 2.5)
-    noisy = np.asarray(out, np.float32) + sigma * rng.standard_normal((h, w, 1), dtype=np.float32)
-    out = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+    tile = np.clip(128 + sigma * rng.standard_normal((160, 160), dtype=np.float32), 0, 255).astype(np.uint8)
+    noise = np.tile(tile, (h // 160 + 2, w // 160 + 2))
+    dy, dx = rng.integers(0, 160, 2)
+    noise = Image.fromarray(np.ascontiguousarray(noise[dy : dy + h, dx : dx + w]))
+    out = ImageChops.add(out, Image.merge("RGB", (noise, noise, noise)), 1.0, -128)
     if photo:
         return _encode(out, "JPEG", int(rng.integers(60, 96))), placed
     out = out if rng.random() < 0.5 else out.convert("L")
