@@ -187,7 +187,9 @@ def render_picture(ink: np.ndarray, boxes, picture: str, pen: str, rng: np.rando
     ih, iw = ink.shape
     # Singles are sized by height (a lone "1" is narrow); numbers take 25-85% of the width.
     scale = rng.uniform(0.25, 0.85) * (h / ih if single else w / iw)
-    scale = min(scale, 0.9 * h / ih, 0.95 * w / iw)
+    # Digits no smaller than MNIST's own (a faint pen a bit larger, or its strokes blur away), and the ink must fit.
+    faint = pen == "thin_faint" and picture not in CANVAS_STYLES
+    scale = min(max(scale, (40 if faint else 28) / ih), 0.9 * h / ih, 0.95 * w / iw)
     nw, nh = max(1, round(iw * scale)), max(1, round(ih * scale))
     x0, y0 = int(rng.integers(0, w - nw + 1)), int(rng.integers(0, h - nh + 1))
     sx, sy = nw / iw, nh / ih
@@ -200,7 +202,6 @@ def render_picture(ink: np.ndarray, boxes, picture: str, pen: str, rng: np.rando
         )
         for left, top, right, bottom in boxes
     ]
-    faint = pen == "thin_faint" and picture not in CANVAS_STYLES
     photo = picture == "paper_photo"
     # Only the ink is sharp (paper and light are smooth), so the lens blur is applied to its mask alone.
     blur = 0.0 if picture in CANVAS_STYLES else rng.uniform(0.4, 1.5) if photo else rng.uniform(0.0, 0.6)
