@@ -80,7 +80,7 @@ def render_ink(digit: np.ndarray, height_px: int, pen: str, rng: np.random.Gener
     dist = ndimage.distance_transform_edt(mask)
     # The ridge: local maxima of the distance, leaving out the shallow corners of the outline.
     ridge = mask & (dist >= ndimage.maximum_filter(dist, 3) - 0.5)
-    ridge &= dist >= 0.5 * ndimage.maximum_filter(dist, int(3 * unit) | 1)
+    ridge &= dist >= 0.35 * ndimage.maximum_filter(dist, int(3 * unit) | 1)
     pressure = _smooth_field(mask.shape, rng, 0.85, 1.15)  # the width varies a little along the line
     to_ridge = ndimage.distance_transform_edt(~ridge)
     holes = _holes(mask, unit * unit)
