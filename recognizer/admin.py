@@ -14,34 +14,65 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from recognizer import admin_views, selectors, services
-from recognizer.models import Prediction
+from recognizer.models import FLAGGED, LABEL_MAX_LENGTH, Prediction
 
 DIGIT_CHOICES = [(str(d), str(d)) for d in range(10)]
 
 
 class PredictedDigitFilter(admin.SimpleListFilter):
-    title = _("predicted digit")
+    title = _("number read has the digit")
     parameter_name = "predicted"
 
     def lookups(self, request, model_admin):
-        return [*DIGIT_CHOICES, (selectors.NO_DIGIT, _("none (no single digit read)"))]
+        return [
+            *DIGIT_CHOICES,
+            (FLAGGED, _("? (a piece not readable as one digit)")),
+            (selectors.NO_DIGIT, _("none (no digit found)")),
+        ]
 
     def queryset(self, request, queryset):
-        if self.value() in selectors.PREDICTED_COLUMNS:
+        if self.value() in (*selectors.DIGIT_VALUES, FLAGGED, selectors.NO_DIGIT):
             return selectors.predictions_by_predicted_digit(queryset, self.value())
         return queryset
 
 
 class LabelFilter(admin.SimpleListFilter):
-    title = _("true label (staff review wins)")
+    title = _("true label has the digit (staff review wins)")
     parameter_name = "label"
 
     def lookups(self, request, model_admin):
         return [*DIGIT_CHOICES, (selectors.NO_DIGIT, _("unlabelled"))]
 
     def queryset(self, request, queryset):
-        if self.value() in selectors.PREDICTED_COLUMNS:
+        if self.value() in (*selectors.DIGIT_VALUES, selectors.NO_DIGIT):
             return selectors.predictions_by_label(queryset, self.value())
+        return queryset
+
+
+class ConfusionCellFilter(admin.SimpleListFilter):
+    """The dashboard's confusion-matrix cells link here ("4:9": true 4 read as 9); shown only while in use."""
+
+    title = _("confusion matrix cell")
+    parameter_name = "cell"
+
+    def _cell(self) -> tuple[str, str] | None:
+        label, _sep, read = (self.value() or "").partition(":")
+        if label in selectors.DIGIT_VALUES and read in selectors.CONFUSION_COLUMNS:
+            return label, read
+        return None
+
+    def lookups(self, request, model_admin):
+        # Only the cell in use: a filter with no choice at all would be dropped, its parameter ignored.
+        cell = self._cell()
+        if cell is None:
+            return []
+        label, read = cell
+        return [(f"{label}:{read}", gettext("true %(label)s, read %(read)s") % {"label": label, "read": read})]
+
+    def queryset(self, request, queryset):
+        cell = self._cell()
+        if cell is not None:
+            return selectors.predictions_by_confusion_cell(queryset, *cell)
         return queryset
 
 
@@ -88,27 +119,38 @@ class ReviewedFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(staff_label__isnull=False)
+            return queryset.exclude(staff_digits="")
         if self.value() == "no":
-            return queryset.filter(staff_label__isnull=True)
+            return queryset.filter(staff_digits="")
         return queryset
 
 
 class PredictionReviewForm(forms.ModelForm):
     """Only the staff label is editable; everything else is what the model and the user said."""
 
-    staff_label = forms.TypedChoiceField(
+    staff_digits = forms.CharField(
         label=_("Staff label"),
-        choices=[("", _("no staff label")), *DIGIT_CHOICES],
-        coerce=int,
-        empty_value=None,
         required=False,
-        help_text=_("The digit it really is, as staff see it. Kept apart from the user's own answer; it wins."),
+        max_length=LABEL_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        help_text=_(
+            "The number it really is (digits 0-9), as staff see it; empty: no staff label. Kept apart from "
+            "the user's own answer; it wins."
+        ),
     )
 
     class Meta:
         model = Prediction
-        fields = ["staff_label"]
+        fields = ["staff_digits"]
+
+    def clean_staff_digits(self) -> str:
+        value = self.cleaned_data["staff_digits"].strip()
+        if not value:
+            return ""
+        try:
+            return services.label_clean(value)
+        except services.InvalidLabel as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
 
 
 @admin.register(Prediction)
@@ -122,8 +164,8 @@ class PredictionAdmin(admin.ModelAdmin):
         "user",
         "predicted",
         "confidence_percent",
-        "true_label",
-        "staff_label",
+        "true_digits",
+        "staff_digits",
         "verdict",
         "model_version",
         "status",
@@ -135,21 +177,22 @@ class PredictionAdmin(admin.ModelAdmin):
         "status",
         PredictedDigitFilter,
         LabelFilter,
+        ConfusionCellFilter,
         VerdictFilter,
         ConfidenceBandFilter,
         ReviewedFilter,
         "model_version",
         "created_at",
     ]
-    search_fields = ["user__username"]
-    search_help_text = _("Search by username.")
+    search_fields = ["user__username", "digits", "true_digits", "staff_digits"]
+    search_help_text = _("Search by username, or by a number read or labelled (or part of one).")
     list_per_page = 50
     actions = ["confirm_labels", "set_staff_label", "export_dataset"]
     fieldsets = [
         (None, {"fields": ["pictures", "predicted", "confidence_percent", "probability_bars"]}),
         (
             _("Label"),
-            {"fields": ["verdict", "true_label", "feedback_at", "staff_label", "reviewed_by", "reviewed_at"]},
+            {"fields": ["verdict", "true_digits", "feedback_at", "staff_digits", "reviewed_by", "reviewed_at"]},
         ),
         (
             _("Processing"),
@@ -167,6 +210,8 @@ class PredictionAdmin(admin.ModelAdmin):
                     "created_at",
                     "finished_at",
                     "boxes",
+                    "image_width",
+                    "image_height",
                 ]
             },
         ),
@@ -177,7 +222,7 @@ class PredictionAdmin(admin.ModelAdmin):
         "confidence_percent",
         "probability_bars",
         "verdict",
-        "true_label",
+        "true_digits",
         "feedback_at",
         "reviewed_by",
         "reviewed_at",
@@ -193,6 +238,8 @@ class PredictionAdmin(admin.ModelAdmin):
         "created_at",
         "finished_at",
         "boxes",
+        "image_width",
+        "image_height",
     ]
 
     class Media:
@@ -243,19 +290,21 @@ class PredictionAdmin(admin.ModelAdmin):
             if obj.image
             else ""
         )
+        pieces = max(len(obj.digits), 1)
         model_input = (
             format_html(
-                '<figure><img class="prediction-large pixelated" src="{}" alt="" width="280" height="280">'
+                '<figure><img class="prediction-large pixelated" src="{}" alt="" width="{}" height="140">'
                 "<figcaption>{}</figcaption></figure>",
                 self._picture_url(obj, "input"),
-                gettext("What the model saw (28x28)"),
+                140 * pieces,
+                gettext("What the model saw (28x28 per digit, left to right)"),
             )
             if obj.model_input
             else ""
         )
         return format_html('<div class="prediction-pictures">{}{}</div>', upload, model_input)
 
-    @admin.display(description=_("predicted digit"), ordering="digits")
+    @admin.display(description=_("number read"), ordering="digits")
     def predicted(self, obj: Prediction):
         if obj.status != Prediction.Status.DONE:
             return "—"
@@ -276,30 +325,33 @@ class PredictionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("probabilities"))
     def probability_bars(self, obj: Prediction):
+        """Per piece of the number, left to right: what was read there and the 10 probabilities."""
         if not obj.probabilities:
             return "—"
-        rows = format_html_join(
-            "",
-            '<tr class="{}"><th>{}</th><td><span class="probability-bar" style="width: {}%"></span></td>'
-            "<td>{}</td></tr>",
-            (
+        tables = []
+        for position, probabilities in enumerate(obj.probabilities):
+            read = obj.digits[position] if position < len(obj.digits) else ""
+            rows = format_html_join(
+                "",
+                '<tr class="{}"><th>{}</th><td><span class="probability-bar" style="width: {}%"></span></td>'
+                "<td>{}</td></tr>",
                 (
-                    "predicted" if str(digit) == obj.digits else "",
-                    digit,
-                    f"{100 * p:.1f}",
-                    f"{p:.2%}",
-                )
-                for digit, p in enumerate(obj.probabilities)
-            ),
+                    ("predicted" if str(digit) == read else "", digit, f"{100 * p:.1f}", f"{p:.2%}")
+                    for digit, p in enumerate(probabilities)
+                ),
+            )
+            caption = gettext("Digit %(position)d: read %(read)s") % {"position": position + 1, "read": read}
+            tables.append(format_html('<table class="probability-bars"><caption>{}</caption>{}</table>', caption, rows))
+        return format_html(
+            '<div class="probability-tables">{}</div>', format_html_join("", "{}", ((t,) for t in tables))
         )
-        return format_html('<table class="probability-bars">{}</table>', rows)
 
     # ---- the staff label goes through the service, never a plain save
 
     def save_model(self, request, obj, form, change):
-        if "staff_label" in form.changed_data:
+        if "staff_digits" in form.changed_data:
             services.prediction_record_review(
-                prediction=obj, staff_label=form.cleaned_data["staff_label"], reviewer=request.user
+                prediction=obj, staff_digits=form.cleaned_data["staff_digits"] or None, reviewer=request.user
             )
 
     def delete_model(self, request, obj):
@@ -323,8 +375,8 @@ class PredictionAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 ngettext(
-                    "%(count)d prediction has no label and no digit to confirm; label it instead.",
-                    "%(count)d predictions have no label and no digit to confirm; label them instead.",
+                    "%(count)d prediction has no label and no number read to confirm; label it instead.",
+                    "%(count)d predictions have no label and no number read to confirm; label them instead.",
                     result.skipped,
                 )
                 % {"count": result.skipped},

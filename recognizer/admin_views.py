@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from recognizer import charts, pictures, selectors, services
-from recognizer.models import Prediction
+from recognizer.models import LABEL_MAX_LENGTH, Prediction
 
 REVIEW_QUEUE_PAGE = 60
 
@@ -115,7 +115,7 @@ def dashboard(request, *, model_admin):
                     "right": predicted == str(label),
                     # Shade by share of the largest cell, so the eye finds the big confusions.
                     "shade": round(count / most, 2) if most else 0,
-                    "url": _changelist_url(selection, label=str(label), predicted=predicted) if count else None,
+                    "url": _changelist_url(selection, cell=f"{label}:{predicted}") if count else None,
                 }
                 for predicted, count in cells
             ],
@@ -138,9 +138,11 @@ def dashboard(request, *, model_admin):
         "form": form,
         "matrix": matrix,
         "matrix_rows": matrix_rows,
-        "predicted_columns": selectors.PREDICTED_COLUMNS,
-        "no_digit": selectors.NO_DIGIT,
-        "accuracy_percent": f"{100 * matrix.right / matrix.total:.1f}" if matrix.total else None,
+        "predicted_columns": selectors.CONFUSION_COLUMNS,
+        "length_wrong": selectors.LENGTH_WRONG,
+        "accuracy_percent": (
+            f"{100 * matrix.predictions_right / matrix.predictions:.1f}" if matrix.predictions else None
+        ),
         "wrong_url": _changelist_url(selection, verdict="wrong"),
         "by_version": by_version,
         "by_digit": by_digit,
@@ -174,7 +176,7 @@ def review_queue(request, *, model_admin):
         "title": gettext("Review queue"),
         "predictions": queue[:REVIEW_QUEUE_PAGE],
         "total": queue.count(),
-        "digits": range(10),
+        "label_max_length": LABEL_MAX_LENGTH,
         "can_label": model_admin.has_change_permission(request),
         "dashboard_url": reverse("admin:recognizer_prediction_dashboard"),
     }
@@ -190,17 +192,18 @@ def review_label(request, *, model_admin, object_id: int):
     if prediction is None:
         raise Http404
     wants_json = "application/json" in request.headers.get("Accept", "")
-    value = request.POST.get("label", "")
-    if value not in {str(d) for d in range(10)}:
-        message = gettext("The label must be a digit from 0 to 9.")
+    try:
+        services.prediction_record_review(
+            prediction=prediction, staff_digits=request.POST.get("label", ""), reviewer=request.user
+        )
+    except services.InvalidLabel as error:
         if wants_json:
-            return JsonResponse({"error": message}, status=400)
-        return HttpResponseBadRequest(message)
-    services.prediction_record_review(prediction=prediction, staff_label=int(value), reviewer=request.user)
+            return JsonResponse({"error": error.message}, status=400)
+        return HttpResponseBadRequest(error.message)
     if wants_json:
-        return JsonResponse({"id": prediction.pk, "staff_label": prediction.staff_label})
-    labelled = {"id": prediction.pk, "label": prediction.staff_label}
-    messages.success(request, gettext("Prediction %(id)d labelled %(label)d.") % labelled)
+        return JsonResponse({"id": prediction.pk, "staff_digits": prediction.staff_digits})
+    labelled = {"id": prediction.pk, "label": prediction.staff_digits}
+    messages.success(request, gettext("Prediction %(id)d labelled %(label)s.") % labelled)
     return redirect("admin:recognizer_prediction_review_queue")
 
 
@@ -216,23 +219,32 @@ def picture(request, *, model_admin, object_id: int, kind: str):
 
 
 class _StaffLabelForm(forms.Form):
-    staff_label = forms.TypedChoiceField(
-        label=_("Digit"), choices=[(str(d), str(d)) for d in range(10)], coerce=int, widget=forms.RadioSelect
+    staff_digits = forms.CharField(
+        label=_("Number"),
+        max_length=LABEL_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "autofocus": True}),
+        help_text=_("The digits 0-9 it really shows, e.g. 4667."),
     )
+
+    def clean_staff_digits(self) -> str:
+        try:
+            return services.label_clean(self.cleaned_data["staff_digits"])
+        except services.InvalidLabel as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
 
 
 def set_staff_label_action(request, *, model_admin, queryset):
-    """The "set the true label" action: a page to pick the digit, then the staff label on every selected row."""
+    """The "set the true label" action: a page to type the number, then the staff label on every selected row."""
     if "apply" in request.POST:
         form = _StaffLabelForm(request.POST)
         if form.is_valid():
             count = services.predictions_record_review(
-                predictions=queryset, staff_label=form.cleaned_data["staff_label"], reviewer=request.user
+                predictions=queryset, staff_digits=form.cleaned_data["staff_digits"], reviewer=request.user
             )
             model_admin.message_user(
                 request,
-                gettext("Labelled %(count)d predictions as %(label)d.")
-                % {"count": count, "label": form.cleaned_data["staff_label"]},
+                gettext("Labelled %(count)d predictions as %(label)s.")
+                % {"count": count, "label": form.cleaned_data["staff_digits"]},
                 messages.SUCCESS,
             )
             return None  # back to the list
@@ -259,8 +271,10 @@ def export_dataset_action(request, *, model_admin, queryset):
         model_admin.message_user(
             request,
             ngettext(
-                "%(count)d selected prediction was left out: unlabelled, unfinished or without a model input.",
-                "%(count)d selected predictions were left out: unlabelled, unfinished or without a model input.",
+                "%(count)d selected prediction was left out: unlabelled, unfinished, without a model input, "
+                "or with a label whose length differs from the pieces read (or a flagged piece).",
+                "%(count)d selected predictions were left out: unlabelled, unfinished, without a model input, "
+                "or with a label whose length differs from the pieces read (or a flagged piece).",
                 result.skipped,
             )
             % {"count": result.skipped},

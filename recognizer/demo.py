@@ -49,17 +49,20 @@ def demo_predictions_load(*, manifest: Path) -> int:
                 attempts=1,
                 digits=entry["digits"],
                 confidence=entry["confidence"],
+                confidences=entry["confidences"],
                 probabilities=entry["probabilities"],
                 boxes=entry["boxes"],
+                image_width=entry["image_width"],
+                image_height=entry["image_height"],
                 model_version=entry["model_version"],
                 preprocess_ms=entry["preprocess_ms"],
                 inference_ms=entry["inference_ms"],
                 finished_at=created_at + timedelta(seconds=1),
-                true_label=entry["true_label"],
-                feedback_at=created_at + timedelta(minutes=2) if entry["true_label"] is not None else None,
+                true_digits=entry["true_digits"],
+                feedback_at=created_at + timedelta(minutes=2) if entry["true_digits"] else None,
             )
-            if entry["staff_label"] is not None:
-                prediction.staff_label = entry["staff_label"]
+            if entry["staff_digits"]:
+                prediction.staff_digits = entry["staff_digits"]
                 prediction.reviewed_by = reviewer
                 prediction.reviewed_at = created_at + timedelta(hours=6)
             prediction.image.save(original_name, ContentFile((folder / entry["upload"]).read_bytes()), save=False)

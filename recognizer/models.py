@@ -9,6 +9,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# What a flagged piece shows in `digits`: the same as mlcore.reading.FLAGGED (the models do not import mlcore).
+FLAGGED = "?"
+# A label is a number written with the digits 0-9 only; "" means none.
+ONLY_DIGITS = r"^[0-9]*$"
+LABEL_MAX_LENGTH = 64
+
 
 def upload_path(instance: Prediction, filename: str) -> str:
     # A generated name: the user's file name is never used on disk.
@@ -24,7 +30,7 @@ class PredictionQuerySet(models.QuerySet):
         return self.filter(user=user)
 
     def labelled(self) -> PredictionQuerySet:
-        return self.filter(models.Q(true_label__isnull=False) | models.Q(staff_label__isnull=False))
+        return self.exclude(true_digits="", staff_digits="")
 
 
 class Prediction(models.Model):
@@ -48,22 +54,33 @@ class Prediction(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True, help_text=_("Why the prediction failed."))
 
-    # The digits read, as a string: one digit today, several (with a box each) for numbers later.
-    # Empty once done means no digit was found in the picture.
+    # The number read, left to right, as text: "?" marks a piece of ink that is not readable as one digit
+    # (flagged, never guessed). Empty once done means no digit was found in the picture.
     digits = models.CharField(max_length=64, blank=True)
-    confidence = models.FloatField(null=True, blank=True)
-    probabilities = models.JSONField(null=True, blank=True, help_text=_("The 10 class probabilities."))
-    boxes = models.JSONField(default=list, blank=True, help_text=_("[left, top, right, bottom] per digit."))
+    confidence = models.FloatField(null=True, blank=True, help_text=_("How sure the whole number is."))
+    # Per piece of the number, in the order of `digits`:
+    confidences = models.JSONField(default=list, blank=True, help_text=_("The confidence of each digit."))
+    probabilities = models.JSONField(
+        default=list, blank=True, help_text=_("The 10 class probabilities of each digit (a list of 10-lists).")
+    )
+    boxes = models.JSONField(
+        default=list, blank=True, help_text=_("[left, top, right, bottom] per digit, in the upright picture's pixels.")
+    )
+    # The upright picture's size in its own pixels, the space `boxes` are in (a page draws them over it).
+    image_width = models.PositiveIntegerField(null=True, blank=True)
+    image_height = models.PositiveIntegerField(null=True, blank=True)
+    # What the model saw: the digits' 28x28 inputs side by side, left to right (28 high, 28 per digit wide).
     model_input = models.ImageField(upload_to=model_input_path, blank=True, max_length=255)
     model_version = models.CharField(max_length=64, blank=True, db_index=True)
     preprocess_ms = models.FloatField(null=True, blank=True)
     inference_ms = models.FloatField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    # The user's own answer to "is this right?", and a staff review kept apart from it.
-    true_label = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The user's own answer to "is this right?" (the number it really is), and a staff review kept apart
+    # from it. "" means nobody said.
+    true_digits = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True)
     feedback_at = models.DateTimeField(null=True, blank=True)
-    staff_label = models.PositiveSmallIntegerField(null=True, blank=True)
+    staff_digits = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -75,8 +92,8 @@ class Prediction(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "-created_at"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(true_label__lte=9), name="true_label_is_a_digit"),
-            models.CheckConstraint(condition=models.Q(staff_label__lte=9), name="staff_label_is_a_digit"),
+            models.CheckConstraint(condition=models.Q(true_digits__regex=ONLY_DIGITS), name="true_digits_are_digits"),
+            models.CheckConstraint(condition=models.Q(staff_digits__regex=ONLY_DIGITS), name="staff_digits_are_digits"),
         ]
 
     def __str__(self) -> str:
@@ -84,20 +101,30 @@ class Prediction(models.Model):
 
     @property
     def digit(self) -> int | None:
-        """The single digit read, or None (pending, failed, no digit found, or several digits)."""
-        return int(self.digits) if len(self.digits) == 1 else None
+        """The single digit read, or None (pending, failed, no digit found, flagged, or several digits)."""
+        return int(self.digits) if len(self.digits) == 1 and self.digits.isdigit() else None
 
     @property
-    def label(self) -> int | None:
-        """The best known truth: a staff review, else the user's feedback."""
-        return self.staff_label if self.staff_label is not None else self.true_label
+    def flagged(self) -> bool:
+        """Whether a piece of the number could not be read as one digit."""
+        return FLAGGED in self.digits
+
+    @property
+    def label(self) -> str:
+        """The best known truth, as text: a staff review, else the user's feedback; "" while nobody said."""
+        return self.staff_digits or self.true_digits
+
+    @property
+    def true_label(self) -> int | None:
+        """The user's answer when it is a single digit, else None (kept for callers of the one-digit days)."""
+        return int(self.true_digits) if len(self.true_digits) == 1 else None
 
     @property
     def is_correct(self) -> bool | None:
-        """True or False once labelled and read; None while unknown."""
-        if self.label is None or self.status != self.Status.DONE:
+        """True or False once labelled and read: the whole number must be right. None while unknown."""
+        if not self.label or self.status != self.Status.DONE:
             return None
-        return self.digit == self.label
+        return self.digits == self.label
 
     @property
     def is_finished(self) -> bool:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Concat, Length, NullIf, TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from recognizer import pictures
-from recognizer.models import Prediction
+from recognizer.models import FLAGGED, Prediction
 
 
 class Feedback:
@@ -25,15 +25,23 @@ def prediction_list(
     *,
     user,
     digit: int | None = None,
+    number: str | None = None,
+    number_exact: bool = False,
     status: str | None = None,
     feedback: str | None = None,
     created_from: date | None = None,
     created_to: date | None = None,
 ) -> QuerySet[Prediction]:
-    """The user's own predictions, newest first, narrowed by the given filters."""
+    """The user's own predictions, newest first, narrowed by the given filters.
+
+    `digit`: read as exactly that one digit. `number`: the number read contains it ("46" finds "4667"
+    and "46"), or is exactly it with `number_exact`; "?" in it matches a flagged piece.
+    """
     predictions = Prediction.objects.owned_by(user).select_related(None)
     if digit is not None:
         predictions = predictions.filter(digits=str(digit))
+    if number:
+        predictions = predictions.filter(digits=number) if number_exact else predictions.filter(digits__contains=number)
     if status:
         predictions = predictions.filter(status=status)
     if feedback:
@@ -46,23 +54,16 @@ def prediction_list(
 
 
 def predictions_by_feedback(predictions: QuerySet[Prediction], feedback: str) -> QuerySet[Prediction]:
-    """Filters on the user's own feedback: none given, marked right, or marked wrong."""
+    """Filters on the user's own feedback: none given, marked right (the whole number), or marked wrong."""
     if feedback == Feedback.NONE:
-        return predictions.filter(true_label__isnull=True)
-    given = predictions.filter(true_label__isnull=False, status=Prediction.Status.DONE)
-    right = Q(digits__regex=r"^[0-9]$") & Q(digits=models_cast_label("true_label"))
+        return predictions.filter(true_digits="")
+    given = predictions.exclude(true_digits="").filter(status=Prediction.Status.DONE)
+    right = Q(digits=F("true_digits"))
     if feedback == Feedback.RIGHT:
         return given.filter(right)
     if feedback == Feedback.WRONG:
         return given.exclude(right)
     raise ValueError(f"feedback must be one of {Feedback.CHOICES}")
-
-
-def models_cast_label(field: str):
-    from django.db.models import CharField
-    from django.db.models.functions import Cast
-
-    return Cast(field, output_field=CharField())
 
 
 def prediction_get(*, user, prediction_id: int) -> Prediction:
@@ -89,8 +90,9 @@ def prediction_summary(*, user) -> dict:
 # The admin's list filters and the dashboard both call these, so a dashboard count and the admin list
 # its cell links to are the same query.
 
-SINGLE_DIGIT = r"^[0-9]$"
-NO_DIGIT = "none"  # the predicted "digit" of a prediction that read no single digit, and the label of unlabelled ones
+DIGIT_VALUES = tuple(str(d) for d in range(10))
+NO_DIGIT = "none"  # the "digit read" of a prediction that read nothing, and the label of unlabelled ones
+LENGTH_WRONG = "length"  # the confusion matrix's column for numbers read with too few or too many pieces
 
 
 class Verdict:
@@ -110,18 +112,23 @@ class ConfidenceBand:
 
 
 def _right_condition() -> Q:
-    # Needs the `effective_label` annotation: staff review wins over the user's feedback.
-    return Q(status=Prediction.Status.DONE, digits__regex=SINGLE_DIGIT, digits=Cast("effective_label", CharField()))
+    # Needs the `effective_label` annotation: staff review wins over the user's feedback. The whole number
+    # must be right; a flagged piece ("?") never equals a label, which holds digits only.
+    return Q(status=Prediction.Status.DONE, digits=F("effective_label"))
 
 
 def with_effective_label(predictions: QuerySet[Prediction]) -> QuerySet[Prediction]:
-    """Annotates `effective_label`, the staff label else the user's (Prediction.label in SQL).
+    """Annotates `effective_label`, the staff label else the user's, NULL when neither (Prediction.label in SQL).
 
     Named apart from the model's read-only `label` property, so annotated rows still load.
     """
     if "effective_label" in predictions.query.annotations:
         return predictions
-    return predictions.annotate(effective_label=Coalesce("staff_label", "true_label"))
+    return predictions.annotate(
+        effective_label=Coalesce(
+            NullIf("staff_digits", Value("")), NullIf("true_digits", Value("")), output_field=CharField()
+        )
+    )
 
 
 def predictions_with_label() -> QuerySet[Prediction]:
@@ -129,7 +136,7 @@ def predictions_with_label() -> QuerySet[Prediction]:
 
 
 def predictions_by_verdict(predictions: QuerySet[Prediction], verdict: str) -> QuerySet[Prediction]:
-    """Right or wrong by the best known label (staff wins); unknown while unlabelled or not done."""
+    """Right or wrong (the whole number) by the best known label (staff wins); unknown while unlabelled or not done."""
     predictions = with_effective_label(predictions)
     known = Q(status=Prediction.Status.DONE, effective_label__isnull=False)
     if verdict == Verdict.RIGHT:
@@ -142,18 +149,20 @@ def predictions_by_verdict(predictions: QuerySet[Prediction], verdict: str) -> Q
 
 
 def predictions_by_label(predictions: QuerySet[Prediction], label: str) -> QuerySet[Prediction]:
-    """By the best known label, a digit "0".."9", or NO_DIGIT for predictions nobody labelled."""
+    """By the best known label: those whose number has the digit "0".."9", or NO_DIGIT for the unlabelled."""
     predictions = with_effective_label(predictions)
     if label == NO_DIGIT:
         return predictions.filter(effective_label__isnull=True)
-    return predictions.filter(effective_label=int(label))
+    return predictions.filter(effective_label__contains=str(int(label)))
 
 
 def predictions_by_predicted_digit(predictions: QuerySet[Prediction], digit: str) -> QuerySet[Prediction]:
-    """By the digit read, "0".."9", or NO_DIGIT for those that read no single digit (none found, or not done)."""
+    """By the number read: with the digit "0".."9" in it, FLAGGED for a flagged piece, NO_DIGIT for nothing read."""
     if digit == NO_DIGIT:
-        return predictions.exclude(digits__regex=SINGLE_DIGIT)
-    return predictions.filter(digits=str(int(digit)))
+        return predictions.filter(digits="")
+    if digit == FLAGGED:
+        return predictions.filter(digits__contains=FLAGGED)
+    return predictions.filter(digits__contains=str(int(digit)))
 
 
 def predictions_by_confidence_band(predictions: QuerySet[Prediction], band: str) -> QuerySet[Prediction]:
@@ -193,18 +202,32 @@ def labelled_done_predictions(
     return predictions
 
 
-def _predicted_column():
-    return Case(When(digits__regex=SINGLE_DIGIT, then=F("digits")), default=Value(NO_DIGIT), output_field=CharField())
+# The confusion matrix's columns: each digit read, a flagged piece, and "the number has the wrong length".
+CONFUSION_COLUMNS = (*DIGIT_VALUES, FLAGGED, LENGTH_WRONG)
 
 
-PREDICTED_COLUMNS = tuple(str(d) for d in range(10)) + (NO_DIGIT,)
+def confusion_cells(label: str, digits: str) -> list[tuple[int, str]]:
+    """Where one labelled number counts in the confusion matrix, one cell per digit of its label.
+
+    Digit by digit (true digit, piece read) when as many pieces were read as the label has digits; else
+    which piece is which digit is not known, and each true digit counts in the LENGTH_WRONG column.
+    """
+    if len(label) != len(digits):
+        return [(int(true), LENGTH_WRONG) for true in label]
+    return [(int(true), read) for true, read in zip(label, digits, strict=True)]
 
 
 @dataclass(frozen=True)
 class ConfusionMatrix:
-    """Counts of labelled predictions by true label (rows, 0-9) and predicted digit (columns, 0-9 and none)."""
+    """Counts of labelled digits by true digit (rows, 0-9) and what was read there (CONFUSION_COLUMNS).
+
+    A number counts once per digit of its label (see confusion_cells); `predictions` and
+    `predictions_right` count the numbers themselves, right when the whole number was read right.
+    """
 
     counts: dict[tuple[int, str], int]
+    predictions: int = 0
+    predictions_right: int = 0
 
     @property
     def total(self) -> int:
@@ -212,26 +235,62 @@ class ConfusionMatrix:
 
     @property
     def right(self) -> int:
-        return sum(n for (label, predicted), n in self.counts.items() if str(label) == predicted)
+        return sum(n for (label, read), n in self.counts.items() if str(label) == read)
 
-    def count(self, label: int, predicted: str) -> int:
-        return self.counts.get((label, predicted), 0)
+    def count(self, label: int, read: str) -> int:
+        return self.counts.get((label, read), 0)
 
     def rows(self) -> list[tuple[int, list[tuple[str, int]]]]:
-        return [(label, [(p, self.count(label, p)) for p in PREDICTED_COLUMNS]) for label in range(10)]
+        return [(label, [(read, self.count(label, read)) for read in CONFUSION_COLUMNS]) for label in range(10)]
 
 
 def confusion_matrix(
     *, model_version: str | None = None, created_from: date | None = None, created_to: date | None = None
 ) -> ConfusionMatrix:
-    rows = (
+    # The database groups equal (label, reading) pairs; each pair is then spread over its digits here.
+    pairs = (
         labelled_done_predictions(model_version=model_version, created_from=created_from, created_to=created_to)
-        .annotate(predicted=_predicted_column())
         .order_by()
-        .values("effective_label", "predicted")
+        .values("effective_label", "digits")
         .annotate(n=Count("id"))
     )
-    return ConfusionMatrix(counts={(row["effective_label"], row["predicted"]): row["n"] for row in rows})
+    counts: dict[tuple[int, str], int] = {}
+    predictions = predictions_right = 0
+    for pair in pairs:
+        label, digits, n = pair["effective_label"], pair["digits"], pair["n"]
+        for cell in confusion_cells(label, digits):
+            counts[cell] = counts.get(cell, 0) + n
+        predictions += n
+        predictions_right += n if label == digits else 0
+    return ConfusionMatrix(counts=counts, predictions=predictions, predictions_right=predictions_right)
+
+
+def predictions_by_confusion_cell(predictions: QuerySet[Prediction], label: str, read: str) -> QuerySet[Prediction]:
+    """The labelled, finished predictions that count in the confusion matrix's cell (true digit `label`, `read`).
+
+    With `read` empty, those of the whole row: every labelled number with that digit. The dashboard links
+    each cell here, so the admin list shows exactly the numbers behind the count.
+    """
+    true_digit = str(int(label))
+    predictions = with_effective_label(predictions).filter(
+        status=Prediction.Status.DONE, effective_label__contains=true_digit
+    )
+    if not read:
+        return predictions
+    predictions = predictions.alias(label_length=Length("effective_label"), read_length=Length("digits"))
+    if read == LENGTH_WRONG:
+        return predictions.exclude(label_length=F("read_length"))
+    candidates = predictions.filter(label_length=F("read_length"), digits__contains=read)
+    # Which position holds which pair is worked out here, over the distinct (label, reading) pairs.
+    pairs = candidates.order_by().values_list("effective_label", "digits").distinct()
+    matching = [
+        f"{pair_label}:{digits}"
+        for pair_label, digits in pairs
+        if (int(true_digit), read) in confusion_cells(pair_label, digits)
+    ]
+    return candidates.alias(pair=Concat("effective_label", Value(":"), "digits", output_field=CharField())).filter(
+        pair__in=matching
+    )
 
 
 @dataclass(frozen=True)
@@ -256,23 +315,34 @@ def _accuracy_by(predictions: QuerySet[Prediction], key: str) -> list[AccuracyRo
 
 
 def accuracy_by_model_version(*, created_from: date | None = None, created_to: date | None = None) -> list[AccuracyRow]:
+    """Per model version: the share of labelled numbers read right, whole (every digit, nothing more)."""
     return _accuracy_by(labelled_done_predictions(created_from=created_from, created_to=created_to), "model_version")
 
 
 def accuracy_by_digit(
     *, model_version: str | None = None, created_from: date | None = None, created_to: date | None = None
 ) -> list[AccuracyRow]:
-    """Per true label: the share of predictions of that digit the model read right."""
+    """Per true digit: of the labelled numbers that have it, the share read right (the whole number)."""
     predictions = labelled_done_predictions(
         model_version=model_version, created_from=created_from, created_to=created_to
     )
-    return _accuracy_by(predictions, "effective_label")
+    counts = {}
+    for digit in DIGIT_VALUES:
+        has_digit = Q(effective_label__contains=digit)
+        counts[f"labelled_{digit}"] = Count("id", filter=has_digit)
+        counts[f"right_{digit}"] = Count("id", filter=has_digit & _right_condition())
+    totals = predictions.aggregate(**counts)
+    return [
+        AccuracyRow(key=int(digit), labelled=totals[f"labelled_{digit}"], right=totals[f"right_{digit}"])
+        for digit in DIGIT_VALUES
+        if totals[f"labelled_{digit}"]
+    ]
 
 
 def accuracy_over_time(
     *, model_version: str | None = None, created_from: date | None = None, created_to: date | None = None
 ) -> list[AccuracyRow]:
-    """Per day (in the current time zone) the prediction was made."""
+    """Per day (in the current time zone) the prediction was made: the share of numbers read right, whole."""
     predictions = labelled_done_predictions(
         model_version=model_version, created_from=created_from, created_to=created_to
     ).annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
@@ -292,14 +362,17 @@ def model_versions() -> list[str]:
 def review_queue() -> QuerySet[Prediction]:
     """Finished predictions nobody labelled yet, the most doubtful (lowest confidence) first."""
     return (
-        Prediction.objects.filter(status=Prediction.Status.DONE, true_label__isnull=True, staff_label__isnull=True)
+        Prediction.objects.filter(status=Prediction.Status.DONE, true_digits="", staff_digits="")
         .select_related("user")
         .order_by(F("confidence").asc(nulls_first=True), "created_at", "id")
     )
 
 
 def labelled_for_export(*, model_version: str | None = None) -> QuerySet[Prediction]:
-    """Labelled, finished predictions that kept the 28x28 picture the model saw, oldest first."""
+    """Labelled, finished predictions that kept the pictures the model saw, oldest first.
+
+    labelled_dataset_export still leaves out those whose label and reading disagree in length.
+    """
     predictions = predictions_with_label().filter(status=Prediction.Status.DONE, effective_label__isnull=False)
     predictions = predictions.exclude(model_input="")
     if model_version is not None:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from mlcore.preprocessing import ImageError, inspect_upload
-from recognizer.models import Prediction
+from recognizer.models import LABEL_MAX_LENGTH, Prediction
 
 logger = logging.getLogger(__name__)
 
@@ -144,8 +144,33 @@ def _png_bytes(pixels) -> bytes:
     return buffer.getvalue()
 
 
+def model_input_strip(reading) -> bytes | None:
+    """The digits' 28x28 model inputs side by side, left to right, as one PNG 28 high; None with no digit."""
+    import numpy as np
+
+    if not reading.readings:
+        return None
+    return _png_bytes(np.hstack([np.asarray(piece.model_input, dtype=np.uint8) for piece in reading.readings]))
+
+
+EXIF_ORIENTATION = 0x0112
+ORIENTATIONS_ON_THEIR_SIDE = (5, 6, 7, 8)  # EXIF orientations that swap width and height
+
+
+def upright_size(data: bytes) -> tuple[int, int] | None:
+    """The picture's width and height once turned upright (EXIF), from its header: the space of its boxes."""
+    try:
+        with Image.open(io.BytesIO(data)) as picture:
+            width, height = picture.size
+            if picture.getexif().get(EXIF_ORIENTATION) in ORIENTATIONS_ON_THEIR_SIDE:
+                width, height = height, width
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+    return width, height
+
+
 def prediction_run(*, prediction_id: int, classifier=None) -> Prediction | None:
-    """Reads the digit in a stored upload and saves the answer. Safe to call twice.
+    """Reads the number in a stored upload and saves the answer, digit by digit. Safe to call twice.
 
     A prediction already finished (or deleted) is left alone, so a redelivered task does no harm.
     A picture that cannot be read marks the prediction failed with the reason; other errors
@@ -161,22 +186,25 @@ def prediction_run(*, prediction_id: int, classifier=None) -> Prediction | None:
         data = stored.read()
     classifier = classifier or active_classifier()
     try:
-        result = classifier.classify_upload(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
+        reading = classifier.read_upload(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
     except ImageError as error:
         return prediction_mark_failed(prediction_id=prediction.pk, reason=str(error))
     prediction.refresh_from_db()
     prediction.status = Prediction.Status.DONE
-    prediction.digits = "" if result.digit is None else str(result.digit)
-    prediction.confidence = result.confidence
-    prediction.probabilities = result.probabilities
-    prediction.boxes = [list(result.box)] if result.box else []
+    prediction.digits = reading.digits
+    prediction.confidence = reading.confidence
+    prediction.confidences = [float(c) for c in reading.confidences]
+    prediction.probabilities = [[float(p) for p in row] for row in reading.probabilities]
+    prediction.boxes = [[int(v) for v in box] for box in reading.boxes]
+    prediction.image_width, prediction.image_height = upright_size(data) or (None, None)
     prediction.model_version = classifier.version
-    prediction.preprocess_ms = round(result.preprocess_ms, 2)
-    prediction.inference_ms = round(result.inference_ms, 2)
+    prediction.preprocess_ms = round(reading.preprocess_ms, 2)
+    prediction.inference_ms = round(reading.inference_ms, 2)
     prediction.finished_at = timezone.now()
     prediction.error = ""
-    if result.model_input is not None:
-        prediction.model_input.save("input.png", ContentFile(_png_bytes(result.model_input)), save=False)
+    strip = model_input_strip(reading)
+    if strip is not None:
+        prediction.model_input.save("input.png", ContentFile(strip), save=False)
     prediction.save()
     return prediction
 
@@ -203,24 +231,65 @@ def prediction_mark_failed(*, prediction_id: int, reason: str) -> Prediction | N
     return Prediction.objects.filter(pk=prediction_id).first() if updated else None
 
 
-def prediction_record_feedback(*, prediction: Prediction, true_label: int | None) -> Prediction:
-    """The user's answer to "is this right?": the digit it really is (None clears it)."""
-    if true_label is not None and not (0 <= int(true_label) <= 9):
-        raise ValueError(_("The true label must be a digit from 0 to 9."))
-    prediction.true_label = None if true_label is None else int(true_label)
-    prediction.feedback_at = timezone.now() if true_label is not None else None
-    prediction.save(update_fields=["true_label", "feedback_at"])
+class InvalidLabel(ValueError):
+    """A label or a correction refused: `code` for a program (the API's 400), the message for a person."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def label_clean(value: str | int) -> str:
+    """The number a label names, as text of 1 to 64 digits 0-9 (surrounding spaces ignored), else InvalidLabel."""
+    text = str(value).strip()
+    if not (1 <= len(text) <= LABEL_MAX_LENGTH and text.isascii() and text.isdigit()):
+        raise InvalidLabel(
+            _("A number is written with 1 to %(limit)d digits 0-9, nothing else.") % {"limit": LABEL_MAX_LENGTH},
+            code="not_digits",
+        )
+    return text
+
+
+def prediction_record_feedback(*, prediction: Prediction, true_digits: str | None) -> Prediction:
+    """The user's answer to "is this right?": the number it really is (None takes the answer back)."""
+    prediction.true_digits = "" if true_digits is None else label_clean(true_digits)
+    prediction.feedback_at = timezone.now() if true_digits is not None else None
+    prediction.save(update_fields=["true_digits", "feedback_at"])
     return prediction
 
 
-def prediction_record_review(*, prediction: Prediction, staff_label: int | None, reviewer) -> Prediction:
-    """A staff member's label, kept apart from the user's feedback; it wins where they differ."""
-    if staff_label is not None and not (0 <= int(staff_label) <= 9):
-        raise ValueError(_("The label must be a digit from 0 to 9."))
-    prediction.staff_label = None if staff_label is None else int(staff_label)
+def prediction_correct_digit(*, prediction: Prediction, position: int, digit: int) -> Prediction:
+    """The user's answer for one digit of the number read: "the 2nd digit is a 7".
+
+    The rest of the number is taken as read, or as the user already corrected it (a number of the same
+    length), so several digits can be corrected one after another. A reading with a flagged piece, or
+    none at all, is refused: the user writes the whole number instead (prediction_record_feedback).
+    """
+    read = prediction.digits
+    if prediction.status != Prediction.Status.DONE or not read:
+        raise InvalidLabel(_("There is no number read to correct; write the whole number instead."), code="no_number")
+    if prediction.flagged:
+        raise InvalidLabel(_("Part of this number could not be read; write the whole number instead."), code="flagged")
+    if not (0 <= position < len(read)):
+        raise InvalidLabel(
+            _("There is no digit %(position)d: the number read has %(count)d digits (0 is the first).")
+            % {"position": position, "count": len(read)},
+            code="position",
+        )
+    if not (isinstance(digit, int) and 0 <= digit <= 9):
+        raise InvalidLabel(_("The digit must be one of 0 to 9."), code="not_digits")
+    base = prediction.true_digits if len(prediction.true_digits) == len(read) else read
+    corrected = base[:position] + str(digit) + base[position + 1 :]
+    return prediction_record_feedback(prediction=prediction, true_digits=corrected)
+
+
+def prediction_record_review(*, prediction: Prediction, staff_digits: str | None, reviewer) -> Prediction:
+    """A staff member's label, the number it really is, kept apart from the user's feedback; it wins."""
+    prediction.staff_digits = "" if staff_digits is None else label_clean(staff_digits)
     prediction.reviewed_by = reviewer
     prediction.reviewed_at = timezone.now()
-    prediction.save(update_fields=["staff_label", "reviewed_by", "reviewed_at"])
+    prediction.save(update_fields=["staff_digits", "reviewed_by", "reviewed_at"])
     return prediction
 
 
@@ -244,12 +313,13 @@ def prediction_delete(*, prediction: Prediction) -> None:
 # --- Staff review and the labelled-data export (admin, dashboard, `manage.py export_labelled`) ---
 
 
-def predictions_record_review(*, predictions, staff_label: int | None, reviewer) -> int:
+def predictions_record_review(*, predictions, staff_digits: str | None, reviewer) -> int:
     """The same staff label on every given prediction; returns how many were labelled."""
+    staff_digits = None if staff_digits is None else label_clean(staff_digits)
     count = 0
     with transaction.atomic():
         for prediction in predictions:
-            prediction_record_review(prediction=prediction, staff_label=staff_label, reviewer=reviewer)
+            prediction_record_review(prediction=prediction, staff_digits=staff_digits, reviewer=reviewer)
             count += 1
     return count
 
@@ -257,68 +327,87 @@ def predictions_record_review(*, predictions, staff_label: int | None, reviewer)
 @dataclass(frozen=True)
 class ConfirmResult:
     confirmed: int
-    skipped: int  # nothing to confirm: no label and no single digit read
+    skipped: int  # nothing to confirm: no label, and no number read (or one with a flagged piece)
 
 
 def predictions_confirm(*, predictions, reviewer) -> ConfirmResult:
-    """Staff agree with the label a row shows: its best known label, else the digit the model read.
+    """Staff agree with the label a row shows: its best known label, else the number the model read.
 
-    Either way the agreed digit is stored as the staff label, so the row counts as reviewed and later
-    user feedback cannot override it.
+    Either way the agreed number is stored as the staff label, so the row counts as reviewed and later
+    user feedback cannot override it. A reading with a flagged piece is no number to agree with.
     """
     confirmed = skipped = 0
     with transaction.atomic():
         for prediction in predictions:
-            agreed = prediction.label if prediction.label is not None else prediction.digit
-            if agreed is None:
+            read = prediction.digits if prediction.status == Prediction.Status.DONE and not prediction.flagged else ""
+            agreed = prediction.label or read
+            if not agreed:
                 skipped += 1
                 continue
-            prediction_record_review(prediction=prediction, staff_label=agreed, reviewer=reviewer)
+            prediction_record_review(prediction=prediction, staff_digits=agreed, reviewer=reviewer)
             confirmed += 1
     return ConfirmResult(confirmed=confirmed, skipped=skipped)
 
 
 @dataclass(frozen=True)
 class DatasetExport:
-    exported: int
-    skipped: int  # not finished, not labelled, or without a readable 28x28 model input
+    exported: int  # digits written (one row each)
+    skipped: int  # predictions left out: see labelled_dataset_export
+    predictions: int = 0  # predictions whose digits were written
 
 
 def labelled_dataset_export(*, predictions, out) -> DatasetExport:
-    """Writes the 28x28 model inputs and labels of the given predictions as an npz file to `out`.
+    """Writes the labelled digits of the given predictions, one 28x28 model input each, as an npz file to `out`.
+
+    Each labelled number is cut into its digits from the model-input strip (28 pixels per digit, left to
+    right), each with its digit of the label. That needs the label (staff wins) to have exactly as many
+    digits as pieces were read, and no piece flagged: otherwise which picture goes with which digit is
+    not known, and the prediction is skipped (and counted). Unfinished or unlabelled ones are skipped too.
 
     The layout is MNIST's, which `mlcore.data.load_labelled_npz` reads (so `python -m mlcore train --extra
-    FILE.npz` can learn from it): x_train uint8 (N, 28, 28), y_train uint8 (N,), plus prediction_ids (N,)
-    and model_versions (N,) to trace each image back. The label is the best known one: staff wins.
-    `out` is a path or a binary file object.
+    FILE.npz` can learn from it): x_train uint8 (N, 28, 28), y_train uint8 (N,), plus prediction_ids (N,),
+    model_versions (N,) and positions (N,: the digit's place in its number, 0 first) to trace each image
+    back. `out` is a path or a binary file object.
     """
     import numpy as np
 
-    images, labels, ids, versions = [], [], [], []
-    skipped = 0
+    images, labels, ids, versions, positions = [], [], [], [], []
+    skipped = exported_predictions = 0
     for prediction in predictions:
-        if prediction.status != Prediction.Status.DONE or prediction.label is None or not prediction.model_input:
+        label = prediction.label
+        pieces = len(prediction.digits)
+        if (
+            prediction.status != Prediction.Status.DONE
+            or not label
+            or not prediction.model_input
+            or prediction.flagged
+            or len(label) != pieces
+        ):
             skipped += 1
             continue
         try:
             with prediction.model_input.open("rb") as stored, Image.open(stored) as picture:
-                pixels = np.asarray(picture.convert("L"), dtype=np.uint8)
+                strip = np.asarray(picture.convert("L"), dtype=np.uint8)
         except (OSError, ValueError):
             logger.warning("Prediction %s: model input unreadable, left out of the export", prediction.pk)
             skipped += 1
             continue
-        if pixels.shape != (28, 28):
+        if strip.shape != (28, 28 * pieces):
             skipped += 1
             continue
-        images.append(pixels)
-        labels.append(prediction.label)
-        ids.append(prediction.pk)
-        versions.append(prediction.model_version)
+        exported_predictions += 1
+        for position, true_digit in enumerate(label):
+            images.append(strip[:, 28 * position : 28 * (position + 1)])
+            labels.append(int(true_digit))
+            ids.append(prediction.pk)
+            versions.append(prediction.model_version)
+            positions.append(position)
     np.savez_compressed(
         out,
         x_train=np.stack(images) if images else np.zeros((0, 28, 28), dtype=np.uint8),
         y_train=np.asarray(labels, dtype=np.uint8),
         prediction_ids=np.asarray(ids, dtype=np.int64),
         model_versions=np.asarray(versions, dtype=str),
+        positions=np.asarray(positions, dtype=np.int64),
     )
-    return DatasetExport(exported=len(images), skipped=skipped)
+    return DatasetExport(exported=len(images), skipped=skipped, predictions=exported_predictions)

@@ -46,3 +46,27 @@ def paper_photo(digit: int, index: int = 0, size: int = 400, image_format: str =
 
 def blank_picture(size: int = 200) -> bytes:
     return encode(Image.new("RGB", (size, size), (240, 240, 240)))
+
+
+def number_photo(text: str, size: tuple[int, int] = (900, 400), index: int = 0) -> bytes:
+    """A number in dark ink on light paper, as a photo-like JPEG: MNIST test digits side by side.
+
+    The digits stand apart with clear gaps (a third of a digit's width), so a test of the product does not
+    hang on how well the engine separates touching digits. Each place takes another example of its digit.
+    """
+    width, height = size
+    digit_size = int(min(height * 0.6, width / (len(text) * 1.4 + 0.6)))
+    gap = int(digit_size * 0.4)
+    page = np.full((height, width), 0.93, dtype=np.float32)
+    left = (width - len(text) * digit_size - (len(text) - 1) * gap) // 2
+    top = (height - digit_size) // 2
+    for place, character in enumerate(text):
+        pixels = mnist_example(int(character), index + place)
+        ink = np.asarray(
+            Image.fromarray(pixels).resize((digit_size, digit_size), Image.Resampling.BICUBIC), dtype=np.float32
+        )
+        x = left + place * (digit_size + gap)
+        page[top : top + digit_size, x : x + digit_size] -= 0.8 * ink / 255
+    page -= np.linspace(0, 0.12, width, dtype=np.float32)[None, :]  # uneven light
+    grey = Image.fromarray(np.clip(page * 255, 0, 255).astype(np.uint8), "L")
+    return encode(grey.convert("RGB"), "JPEG", quality=90)

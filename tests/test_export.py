@@ -1,5 +1,5 @@
 """The labelled predictions go back to training: what `export_labelled` and the admin action write,
-mlcore's own loader reads back identically."""
+mlcore's own loader reads back identically, one row per digit of each labelled number."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ pytestmark = pytest.mark.django_db
 def labelled(alice, bob, staff):
     """Exported, in this order: a user's label, a staff correction over the user's, a staff confirmation."""
     return [
-        finished_prediction(alice, digits="9", true_label=4),
-        finished_prediction(bob, digits="1", true_label=1, staff_label=7, reviewer=staff),
-        finished_prediction(alice, digits="3", staff_label=3, reviewer=staff, model_version="cnn-v2"),
+        finished_prediction(alice, digits="9", true_digits="4"),
+        finished_prediction(bob, digits="1", true_digits="1", staff_digits="7", reviewer=staff),
+        finished_prediction(alice, digits="3", staff_digits="3", reviewer=staff, model_version="cnn-v2"),
     ]
 
 
@@ -31,12 +31,15 @@ def labelled(alice, bob, staff):
 def not_exported(alice):
     return [
         finished_prediction(alice, digits="5"),  # nobody said what it is
-        finished_prediction(alice, status=Prediction.Status.FAILED, true_label=2),  # the model never saw it
+        finished_prediction(alice, status=Prediction.Status.FAILED, true_digits="2"),  # the model never saw it
     ]
 
 
 def expected_arrays(predictions):
-    return np.stack([stored_model_input(p) for p in predictions]), np.array([p.label for p in predictions], np.uint8)
+    """One-digit predictions: their whole model input and label."""
+    return np.stack([stored_model_input(p) for p in predictions]), np.array(
+        [int(p.label) for p in predictions], np.uint8
+    )
 
 
 def test_export_labelled_round_trips_through_mlcores_loader(tmp_path, labelled, not_exported):
@@ -52,6 +55,7 @@ def test_export_labelled_round_trips_through_mlcores_loader(tmp_path, labelled, 
     with np.load(out) as arrays:
         assert arrays["prediction_ids"].tolist() == [p.pk for p in labelled]
         assert arrays["model_versions"].tolist() == ["cnn-v1", "cnn-v1", "cnn-v2"]
+        assert arrays["positions"].tolist() == [0, 0, 0]
     # It joins MNIST's arrays the way `python -m mlcore train --extra` joins them.
     assert len(concatenate(loaded, loaded)) == 6
 
@@ -63,7 +67,7 @@ def test_export_labelled_for_one_model_version(tmp_path, labelled):
     loaded = load_labelled_npz(out)
     assert loaded.labels.tolist() == [3]
     assert np.array_equal(loaded.images[0], stored_model_input(labelled[2]))
-    assert f"Wrote 1 labelled images to {out}." in stdout.getvalue()
+    assert f"Wrote 1 labelled digit images (from 1 predictions) to {out}." in stdout.getvalue()
 
 
 def test_an_export_with_nothing_labelled_is_an_empty_set_the_loader_accepts(tmp_path, not_exported):
@@ -109,3 +113,34 @@ def test_the_admin_action_with_nothing_exportable_says_so(client, staff, not_exp
         follow=True,
     )
     assert "Nothing to export." in response.content.decode()
+
+
+def test_a_labelled_number_is_cut_into_one_row_per_digit_with_its_own_label(tmp_path, alice, staff):
+    # The model read 4661; the user says 4667: three digits right, the last one wrong.
+    number = finished_prediction(alice, digits="4661", true_digits="4667", shown_digits="4667")
+    out = tmp_path / "number.npz"
+    call_command("export_labelled", out=str(out), stdout=io.StringIO())
+    loaded = load_labelled_npz(out)
+    strip = stored_model_input(number)
+    assert strip.shape == (28, 4 * 28)
+    assert loaded.labels.tolist() == [4, 6, 6, 7]
+    for place in range(4):
+        assert np.array_equal(loaded.images[place], strip[:, 28 * place : 28 * (place + 1)])
+    with np.load(out) as arrays:
+        assert arrays["prediction_ids"].tolist() == [number.pk] * 4
+        assert arrays["positions"].tolist() == [0, 1, 2, 3]
+
+
+def test_numbers_whose_pieces_do_not_match_their_label_are_skipped_and_counted(tmp_path, alice):
+    exported = finished_prediction(alice, digits="123", true_digits="128")
+    finished_prediction(alice, digits="12", true_digits="128")  # a digit missed: which piece is which?
+    finished_prediction(alice, digits="1?8", true_digits="128")  # a flagged piece
+    out = tmp_path / "cut.npz"
+    stdout, stderr = io.StringIO(), io.StringIO()
+    call_command("export_labelled", out=str(out), stdout=stdout, stderr=stderr)
+    loaded = load_labelled_npz(out)
+    assert loaded.labels.tolist() == [1, 2, 8]
+    with np.load(out) as arrays:
+        assert arrays["prediction_ids"].tolist() == [exported.pk] * 3
+    assert "Wrote 3 labelled digit images (from 1 predictions)" in stdout.getvalue()
+    assert "Left out 2 predictions" in stderr.getvalue()

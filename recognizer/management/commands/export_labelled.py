@@ -9,8 +9,10 @@ from recognizer import selectors, services
 
 class Command(BaseCommand):
     help = (
-        "Export the 28x28 model inputs of labelled predictions and their labels (staff review wins) in "
-        "MNIST's npz layout (x_train, y_train, plus prediction_ids and model_versions)."
+        "Export the labelled predictions digit by digit: each digit's 28x28 model input and its digit of the "
+        "label (staff review wins), in MNIST's npz layout (x_train, y_train, plus prediction_ids, "
+        "model_versions and positions). Numbers whose label length differs from the pieces read, or with a "
+        "flagged piece, are left out."
     )
 
     def add_arguments(self, parser):
@@ -30,6 +32,11 @@ class Command(BaseCommand):
             partial.replace(path)
         finally:
             partial.unlink(missing_ok=True)
-        self.stdout.write(f"Wrote {result.exported} labelled images to {path}.")
+        self.stdout.write(
+            f"Wrote {result.exported} labelled digit images (from {result.predictions} predictions) to {path}."
+        )
         if result.skipped:
-            self.stderr.write(f"Left out {result.skipped} predictions whose model input could not be read.")
+            self.stderr.write(
+                f"Left out {result.skipped} predictions: their label has another number of digits than the "
+                "pieces read, a piece was flagged, or their model input could not be read."
+            )

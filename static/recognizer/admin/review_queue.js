@@ -1,5 +1,5 @@
-// Review queue: label the highlighted prediction with a digit key (0-9), move with arrows or j/k.
-// Without this script every digit button is a plain form that posts and comes back to the queue.
+// Review queue: type the number the highlighted prediction shows (digit keys 0-9) and press Enter to save it;
+// move with arrows or j/k. Without this script each row is a plain form that posts and comes back to the queue.
 (function () {
   "use strict";
   const queue = document.querySelector(".review-queue");
@@ -32,10 +32,14 @@
     return from;
   }
 
-  async function label(item, digit) {
+  function field(item) {
+    return item.querySelector('input[name="label"]');
+  }
+
+  async function label(item, number) {
     const form = item.querySelector("form");
     const body = new FormData(form); // carries the CSRF token
-    body.set("label", digit);
+    body.set("label", number);
     const result = item.querySelector(".review-result");
     try {
       const response = await fetch(form.action, {
@@ -49,7 +53,9 @@
       }
       const saved = await response.json();
       item.classList.add("labelled");
-      result.textContent = queue.dataset.labelledText + " " + saved.staff_label;
+      result.textContent = queue.dataset.labelledText + " " + saved.staff_digits;
+      field(item).value = "";
+      field(item).blur();
       if (item === current) {
         select(nextUnlabelled(item, 1));
       }
@@ -61,15 +67,17 @@
   queue.addEventListener("submit", function (event) {
     event.preventDefault();
     const item = event.target.closest(".review-item");
-    if (event.submitter && event.submitter.value) {
+    // "As read" carries its number; Enter in the field or "Save" send what was typed.
+    const number = event.submitter && event.submitter.value ? event.submitter.value : field(item).value.trim();
+    if (number) {
       select(item);
-      label(item, event.submitter.value);
+      label(item, number);
     }
   });
 
   queue.addEventListener("click", function (event) {
     const item = event.target.closest(".review-item");
-    if (item && event.target.tagName !== "BUTTON" && event.target.tagName !== "A") {
+    if (item && !["BUTTON", "A", "INPUT"].includes(event.target.tagName)) {
       select(item);
     }
   });
@@ -78,12 +86,20 @@
     if (event.ctrlKey || event.metaKey || event.altKey || !current) {
       return;
     }
-    if (event.target.closest && event.target.closest("input, textarea, select")) {
-      return;
-    }
-    if (/^[0-9]$/.test(event.key)) {
+    const typing = event.target.closest && event.target.closest("input, textarea, select");
+    if (typing && event.key === "ArrowDown") {
       event.preventDefault();
-      label(current, event.key);
+      select(nextUnlabelled(current, 1));
+    } else if (typing && event.key === "ArrowUp") {
+      event.preventDefault();
+      select(nextUnlabelled(current, -1));
+    } else if (typing) {
+      return; // the field takes the digits; Enter submits its form
+    } else if (/^[0-9]$/.test(event.key)) {
+      // A digit starts the number in the highlighted row's field, which then takes the rest.
+      event.preventDefault();
+      field(current).value += event.key;
+      field(current).focus();
     } else if (event.key === "ArrowDown" || event.key === "j") {
       event.preventDefault();
       select(nextUnlabelled(current, 1));
