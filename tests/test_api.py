@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from rest_framework.test import APIClient
 
 from recognizer import services
 from recognizer.models import Prediction
-from tests.images import paper_photo
+from tests.images import number_photo, paper_photo
 from tests.prediction_rows import finished_prediction
 
 pytestmark = pytest.mark.django_db
@@ -182,13 +183,36 @@ def test_wait_answers_201_with_the_digit_read(alice_api, alice):
     assert read["status"] == "done"
     assert read["digit"] == 7
     assert read["digits"] == "7"
-    assert len(read["probabilities"]) == 10
-    assert read["confidence"] == pytest.approx(max(read["probabilities"]))
+    [probabilities] = read["probabilities"]
+    assert len(probabilities) == 10 and max(range(10), key=probabilities.__getitem__) == 7
+    assert read["confidences"] == [pytest.approx(max(probabilities))]
+    assert read["confidence"] == pytest.approx(read["confidences"][0])
+    assert (read["image_width"], read["image_height"]) == (400, 400)
+    [box] = read["boxes"]
+    assert 0 <= box[0] < box[2] <= 400 and 0 <= box[1] < box[3] <= 400
     assert read["model_version"] == services.active_classifier().version
     assert read["finished_at"] is not None
     model_input = alice_api.get(read["model_input_url"])
     assert model_input["Content-Type"] == "image/png"
     assert Image.open(io.BytesIO(b"".join(model_input.streaming_content))).size == (28, 28)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_photo_of_a_number_is_read_digit_by_digit(alice_api, alice):
+    response = upload(alice_api, "image", picture_file(number_photo("4067"), "meter.jpg"), query="?wait=10")
+
+    assert response.status_code == 201
+    [read] = response.json()["predictions"]
+    assert read["digits"] == "4067"
+    assert read["digit"] is None  # several digits: `digits` holds them
+    assert len(read["confidences"]) == len(read["probabilities"]) == len(read["boxes"]) == 4
+    assert read["confidence"] == pytest.approx(math.prod(read["confidences"]))
+    assert all(max(range(10), key=p.__getitem__) == int(d) for p, d in zip(read["probabilities"], "4067", strict=True))
+    assert (read["image_width"], read["image_height"]) == (900, 400)
+    lefts = [box[0] for box in read["boxes"]]
+    assert lefts == sorted(lefts) and all(box[2] <= 900 and box[3] <= 400 for box in read["boxes"])
+    strip = alice_api.get(read["model_input_url"])
+    assert Image.open(io.BytesIO(b"".join(strip.streaming_content))).size == (4 * 28, 28)
 
 
 @pytest.mark.parametrize("wait", ["0", "31", "-1", "2.5", "soon"])
@@ -330,8 +354,8 @@ def test_a_page_past_the_end_gets_404(alice_api, alice):
 def test_the_list_filters_by_digit_status_feedback_and_day(alice_api, alice):
     today = timezone.now()
     last_week = today - timezone.timedelta(days=7)
-    seven_right = finished_prediction(alice, digits="7", true_label=7)
-    seven_wrong = finished_prediction(alice, digits="7", true_label=1)
+    seven_right = finished_prediction(alice, digits="7", true_digits="7")
+    seven_wrong = finished_prediction(alice, digits="7", true_digits="1")
     four_unmarked = finished_prediction(alice, digits="4", created_at=last_week)
     failed = finished_prediction(alice, status=Prediction.Status.FAILED)
 
@@ -351,11 +375,34 @@ def test_the_list_filters_by_digit_status_feedback_and_day(alice_api, alice):
     assert ids(f"created_after={day}&created_before={day}&digit=4") == {four_unmarked.pk}
 
 
+def test_the_list_finds_numbers_containing_the_one_asked_or_exactly_it(alice_api, alice):
+    meter = finished_prediction(alice, digits="4667", true_digits="4667")
+    short = finished_prediction(alice, digits="46")
+    flagged = finished_prediction(alice, digits="4?67")
+    seven = finished_prediction(alice, digits="7", true_digits="1")
+
+    def ids(query: str) -> set[int]:
+        response = alice_api.get(f"{API}/predictions/?{query}")
+        assert response.status_code == 200, response.content
+        return {p["id"] for p in response.json()["results"]}
+
+    assert ids("number=46") == {meter.pk, short.pk}
+    assert ids("number=46&number_exact=true") == {short.pk}
+    assert ids("number=67") == {meter.pk, flagged.pk}
+    assert ids("number=4%3F67") == {flagged.pk}  # ? stands for the flagged piece
+    assert ids("number=7&feedback=right") == {meter.pk}  # a whole number marked right
+    assert ids("number=7&feedback=wrong") == {seven.pk}
+    assert ids("digit=7") == {seven.pk}  # exactly one digit
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [
         ("digit=10", "digit"),
         ("digit=seven", "digit"),
+        ("number=46a", "number"),
+        ("number=" + "1" * 65, "number"),
+        ("number=46&number_exact=maybe", "number_exact"),
         ("status=lost", "status"),
         ("feedback=maybe", "feedback"),
         ("created_after=yesterday", "created_after"),
@@ -372,16 +419,19 @@ def test_a_bad_filter_value_gets_400_naming_the_field(alice_api, query, field):
 
 
 def test_a_finished_prediction_shows_everything_the_model_said(alice_api, alice):
-    prediction = finished_prediction(alice, digits="4", confidence=0.91, model_version="1.0.0", true_label=4)
+    prediction = finished_prediction(alice, digits="4", confidence=0.91, model_version="1.0.0", true_digits="4")
 
     body = alice_api.get(f"{API}/predictions/{prediction.pk}/").json()
 
     assert body["status"] == "done"
     assert body["digit"] == 4 and body["digits"] == "4"
-    assert body["confidence"] == pytest.approx(0.91)
-    assert len(body["probabilities"]) == 10 and body["probabilities"][4] == pytest.approx(0.91)
+    assert body["confidence"] == pytest.approx(0.91) and body["confidences"] == [pytest.approx(0.91)]
+    [probabilities] = body["probabilities"]
+    assert len(probabilities) == 10 and probabilities[4] == pytest.approx(0.91)
+    assert body["boxes"] == prediction.boxes and len(body["boxes"]) == 1
+    assert (body["image_width"], body["image_height"]) == (200, 200)
     assert body["model_version"] == "1.0.0"
-    assert body["true_label"] == 4
+    assert body["true_digits"] == "4" and body["true_label"] == 4
     assert body["created_at"] and body["finished_at"]
     assert body["error"] == ""
     assert body["image_url"].endswith(f"/predictions/{prediction.pk}/image/")
@@ -421,27 +471,67 @@ def test_alice_tells_which_digit_it_really_is_and_can_take_it_back(alice_api, al
     response = alice_api.patch(url, {"true_label": 7}, format="json")
 
     assert response.status_code == 200
-    assert response.json()["true_label"] == 7
+    assert (response.json()["true_label"], response.json()["true_digits"]) == (7, "7")
     prediction.refresh_from_db()
-    assert prediction.true_label == 7 and prediction.feedback_at is not None
+    assert prediction.true_digits == "7" and prediction.feedback_at is not None
     assert alice_api.get(f"{API}/predictions/?feedback=wrong").json()["count"] == 1
 
     assert alice_api.patch(url, {"true_label": None}, format="json").json()["true_label"] is None
     prediction.refresh_from_db()
-    assert prediction.true_label is None
+    assert prediction.true_digits == "" and prediction.feedback_at is None
+
+
+def test_alice_tells_which_number_it_really_is_and_can_take_it_back(alice_api, alice):
+    prediction = finished_prediction(alice, digits="4661")
+    url = f"{API}/predictions/{prediction.pk}/"
+
+    response = alice_api.patch(url, {"true_digits": "4667"}, format="json")
+
+    assert response.status_code == 200
+    assert (response.json()["true_digits"], response.json()["true_label"]) == ("4667", None)
+    assert alice_api.get(f"{API}/predictions/?feedback=wrong").json()["count"] == 1
+    assert alice_api.patch(url, {"true_digits": "4661", "true_label": None}, format="json").status_code == 400
+    assert alice_api.patch(url, {"true_digits": "4661"}, format="json").json()["true_digits"] == "4661"
+    assert alice_api.get(f"{API}/predictions/?feedback=right").json()["count"] == 1
+
+    assert alice_api.patch(url, {"true_digits": None}, format="json").json()["true_digits"] == ""
+    prediction.refresh_from_db()
+    assert prediction.true_digits == "" and prediction.feedback_at is None
+
+
+def test_true_digits_and_true_label_given_together_must_agree(alice_api, alice):
+    prediction = finished_prediction(alice, digits="1")
+    url = f"{API}/predictions/{prediction.pk}/"
+
+    error = assert_error(alice_api.patch(url, {"true_digits": "7", "true_label": 1}, format="json"), 400, "disagree")
+
+    assert "true_digits" in error["errors"]
+    assert alice_api.patch(url, {"true_digits": "7", "true_label": 7}, format="json").json()["true_digits"] == "7"
 
 
 @pytest.mark.parametrize(
-    "body", [{"true_label": 10}, {"true_label": -1}, {"true_label": "seven"}, {"true_label": 2.5}, {}]
+    "body",
+    [
+        {"true_label": 10},
+        {"true_label": -1},
+        {"true_label": "seven"},
+        {"true_label": 2.5},
+        {"true_digits": "46a7"},
+        {"true_digits": "4 667"},
+        {"true_digits": ""},
+        {"true_digits": "4?67"},
+        {"true_digits": "1" * 65},
+        {},
+    ],
 )
-def test_feedback_that_is_not_a_digit_gets_400_and_changes_nothing(alice_api, alice, body):
-    prediction = finished_prediction(alice, digits="1", true_label=1)
+def test_feedback_that_is_not_a_number_gets_400_and_changes_nothing(alice_api, alice, body):
+    prediction = finished_prediction(alice, digits="1", true_digits="1")
 
     error = assert_error(alice_api.patch(f"{API}/predictions/{prediction.pk}/", body, format="json"), 400)
 
-    assert "true_label" in error["errors"]
+    assert set(error["errors"]) <= {"true_label", "true_digits"} and error["errors"]
     prediction.refresh_from_db()
-    assert prediction.true_label == 1
+    assert prediction.true_digits == "1"
 
 
 def test_feedback_waits_for_the_answer(alice_api, alice):
@@ -452,7 +542,7 @@ def test_feedback_waits_for_the_answer(alice_api, alice):
 
     assert body["code"] == "not_done"
     prediction.refresh_from_db()
-    assert prediction.true_label is None
+    assert prediction.true_digits == ""
 
 
 def test_deleting_removes_the_prediction_and_its_files(alice_api, alice, django_capture_on_commit_callbacks):
@@ -496,7 +586,7 @@ def test_bob_cannot_give_feedback_on_alices_prediction(bob_api, alices_predictio
 
     assert_error(response, 404, "not_found")
     alices_prediction.refresh_from_db()
-    assert alices_prediction.true_label is None
+    assert alices_prediction.true_digits == ""
 
 
 def test_bob_cannot_delete_alices_prediction(bob_api, alices_prediction, django_capture_on_commit_callbacks):
@@ -665,6 +755,15 @@ def test_the_openapi_schema_lists_every_endpoint(anonymous):
     assert schema["components"]["schemas"]["UploadRequest"]["properties"]["image"]["format"] == "binary"
     responses = schema["paths"][f"{API}/predictions/"]["post"]["responses"]
     assert set(responses) >= {"201", "202", "400", "401", "413", "415", "429", "503"}
+    # Numbers: per-digit lists, and feedback as the whole number.
+    prediction = schema["components"]["schemas"]["Prediction"]["properties"]
+    assert prediction["probabilities"]["items"]["type"] == "array"
+    assert prediction["probabilities"]["items"]["minItems"] == 10
+    assert {"digits", "confidences", "boxes", "image_width", "image_height", "true_digits"} <= set(prediction)
+    feedback = schema["paths"][f"{API}/predictions/{{id}}/"]["patch"]["requestBody"]["content"]["application/json"]
+    assert set(feedback["schema"]["properties"]) == {"true_digits", "true_label"}
+    list_parameters = {p["name"] for p in schema["paths"][f"{API}/predictions/"]["get"]["parameters"]}
+    assert {"number", "number_exact", "digit"} <= list_parameters
 
 
 def test_the_interactive_docs_load_their_assets_from_this_site(anonymous):

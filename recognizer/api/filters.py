@@ -13,7 +13,19 @@ from recognizer.selectors import Feedback
 
 class PredictionFilterSerializer(serializers.Serializer):
     digit = serializers.IntegerField(
-        required=False, min_value=0, max_value=9, help_text=_("Only those read as this digit.")
+        required=False, min_value=0, max_value=9, help_text=_("Only those read as exactly this one digit.")
+    )
+    number = serializers.RegexField(
+        r"^[0-9?]{1,64}$",
+        required=False,
+        error_messages={"invalid": _("A number is 1 to 64 digits 0-9 (and ? for a piece not readable).")},
+        help_text=_(
+            'Only those whose number read contains this ("46" finds 4667 and 46), or is exactly it with '
+            "number_exact=true; ? stands for a piece that could not be read."
+        ),
+    )
+    number_exact = serializers.BooleanField(
+        required=False, default=False, help_text=_("With number: only the number exactly, not numbers containing it.")
     )
     status = serializers.ChoiceField(required=False, choices=Prediction.Status.choices)
     feedback = serializers.ChoiceField(
@@ -37,6 +49,8 @@ class PredictionFilterSerializer(serializers.Serializer):
         data = self.validated_data
         return {
             "digit": data.get("digit"),
+            "number": data.get("number"),
+            "number_exact": data.get("number_exact", False),
             "status": data.get("status"),
             "feedback": data.get("feedback"),
             "created_from": data.get("created_after"),

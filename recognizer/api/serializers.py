@@ -9,7 +9,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from recognizer.models import Prediction
+from recognizer.models import LABEL_MAX_LENGTH, Prediction
+
+ONE_TO_64_DIGITS = rf"^[0-9]{{1,{LABEL_MAX_LENGTH}}}$"
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -25,15 +27,36 @@ class PredictionSerializer(serializers.ModelSerializer):
     digit = serializers.IntegerField(
         read_only=True,
         allow_null=True,
-        help_text=_("The digit read; null while not done, when no digit was found, or when several were."),
+        help_text=_(
+            "The digit read when the picture holds exactly one readable digit; null while not done, when no "
+            "digit was found, or when the number has several digits (see digits)."
+        ),
     )
-    probabilities = serializers.ListField(
+    confidences = serializers.ListField(
         child=serializers.FloatField(),
         read_only=True,
+        help_text=_("The confidence of each digit of `digits`, left to right; [] until done."),
+    )
+    probabilities = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(), min_length=10, max_length=10),
+        read_only=True,
+        help_text=_(
+            "Per digit of `digits`, left to right: the model's probability for each digit 0 to 9 (a list of "
+            "10-lists; before numbers it was one 10-list). [] until done or when no digit was found."
+        ),
+    )
+    boxes = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField(), min_length=4, max_length=4),
+        read_only=True,
+        help_text=_(
+            "Per digit of `digits`: where it is, [left, top, right, bottom] in the upright picture's pixels "
+            "(see image_width and image_height)."
+        ),
+    )
+    true_label = serializers.IntegerField(
+        read_only=True,
         allow_null=True,
-        min_length=10,
-        max_length=10,
-        help_text=_("The model's probability for each digit 0 to 9; null until done."),
+        help_text=_("Your feedback when it is a single digit, else null (true_digits holds any number)."),
     )
     image_url = serializers.SerializerMethodField()
     model_input_url = serializers.SerializerMethodField()
@@ -46,13 +69,18 @@ class PredictionSerializer(serializers.ModelSerializer):
             "status",
             "source",
             "original_name",
-            "digit",
             "digits",
+            "digit",
             "confidence",
+            "confidences",
             "probabilities",
+            "boxes",
+            "image_width",
+            "image_height",
             "model_version",
             "image_url",
             "model_input_url",
+            "true_digits",
             "true_label",
             "created_at",
             "finished_at",
@@ -60,9 +88,18 @@ class PredictionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {
-            "digits": {"help_text": _('Every digit read, as text: "" once done means no digit was found.')},
-            "confidence": {"help_text": _("The probability of the digit read, 0 to 1.")},
-            "true_label": {"help_text": _("The digit it really is, as you told us (PATCH), or null.")},
+            "digits": {
+                "help_text": _(
+                    'The number read, left to right, as text ("4667"); "?" marks a piece that could not be read '
+                    'as one digit ("4?67"); "" once done means no digit was found.'
+                )
+            },
+            "confidence": {
+                "help_text": _("How sure the whole number is, 0 to 1 (every digit must be right); null until done.")
+            },
+            "image_width": {"help_text": _("The upright picture's width in pixels, the space of `boxes`.")},
+            "image_height": {"help_text": _("The upright picture's height in pixels.")},
+            "true_digits": {"help_text": _('The number it really is, as you told us (PATCH); "" when you did not.')},
             "error": {"help_text": _("Why the prediction failed; empty otherwise.")},
         }
 
@@ -113,9 +150,37 @@ class UploadQuerySerializer(serializers.Serializer):
 
 
 class FeedbackSerializer(serializers.Serializer):
-    true_label = serializers.IntegerField(
-        min_value=0, max_value=9, allow_null=True, help_text=_("The digit the picture really shows; null clears it.")
+    """The number the picture really shows: `true_digits`, or `true_label` for one digit. Null clears it."""
+
+    true_digits = serializers.RegexField(
+        ONE_TO_64_DIGITS,
+        max_length=LABEL_MAX_LENGTH,
+        required=False,
+        allow_null=True,
+        error_messages={"invalid": _("Write the number with the digits 0-9 only (1 to 64 of them).")},
+        help_text=_("The number the picture really shows, digits 0-9 only; null takes the feedback back."),
     )
+    true_label = serializers.IntegerField(
+        min_value=0,
+        max_value=9,
+        required=False,
+        allow_null=True,
+        help_text=_("For a single digit: the digit it really is; null takes the feedback back."),
+    )
+
+    def validate(self, attrs):
+        if "true_digits" not in attrs and "true_label" not in attrs:
+            raise serializers.ValidationError(
+                {"true_digits": [_("Say which number it is: true_digits (or true_label for one digit).")]},
+                code="required",
+            )
+        from_label = attrs.get("true_label")
+        from_label = None if from_label is None else str(from_label)
+        if "true_digits" in attrs and "true_label" in attrs and attrs["true_digits"] != from_label:
+            raise serializers.ValidationError(
+                {"true_digits": [_("true_digits and true_label disagree; send one of them.")]}, code="disagree"
+            )
+        return {"true_digits": attrs["true_digits"] if "true_digits" in attrs else from_label}
 
 
 class TokenRequestSerializer(serializers.Serializer):

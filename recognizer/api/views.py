@@ -79,26 +79,52 @@ PREDICTION_EXAMPLE = {
     "url": "http://127.0.0.1:8000/api/v1/predictions/42/",
     "status": "done",
     "source": "upload",
-    "original_name": "seven.jpg",
-    "digit": 7,
-    "digits": "7",
-    "confidence": 0.9987,
-    "probabilities": [0.0, 0.0001, 0.0004, 0.0001, 0.0, 0.0, 0.0, 0.9987, 0.0005, 0.0002],
+    "original_name": "meter.jpg",
+    "digits": "4667",
+    "digit": None,
+    "confidence": 0.9871,
+    "confidences": [0.9991, 0.9968, 0.9934, 0.9977],
+    "probabilities": [
+        [0.0001, 0.0002, 0.0001, 0.0, 0.9991, 0.0001, 0.0002, 0.0001, 0.0, 0.0001],
+        [0.0004, 0.0, 0.0001, 0.0, 0.0003, 0.0012, 0.9968, 0.0, 0.0011, 0.0001],
+        [0.0011, 0.0, 0.0002, 0.0, 0.0008, 0.0023, 0.9934, 0.0, 0.0019, 0.0003],
+        [0.0, 0.0009, 0.0006, 0.0002, 0.0001, 0.0, 0.0, 0.9977, 0.0002, 0.0003],
+    ],
+    "boxes": [[112, 131, 214, 282], [287, 126, 376, 279], [452, 133, 545, 285], [621, 128, 707, 290]],
+    "image_width": 900,
+    "image_height": 400,
     "model_version": "1.0.0",
     "image_url": "http://127.0.0.1:8000/api/v1/predictions/42/image/",
     "model_input_url": "http://127.0.0.1:8000/api/v1/predictions/42/model-input/",
+    "true_digits": "",
     "true_label": None,
     "created_at": "2026-11-24T10:15:02.114Z",
     "finished_at": "2026-11-24T10:15:02.301Z",
     "error": "",
 }
+ONE_DIGIT_EXAMPLE = {
+    **PREDICTION_EXAMPLE,
+    "original_name": "seven.jpg",
+    "digits": "7",
+    "digit": 7,
+    "confidence": 0.9987,
+    "confidences": [0.9987],
+    "probabilities": [[0.0, 0.0001, 0.0004, 0.0001, 0.0, 0.0, 0.0, 0.9987, 0.0005, 0.0002]],
+    "boxes": [[141, 96, 262, 301]],
+    "image_width": 400,
+    "image_height": 400,
+}
 PENDING_EXAMPLE = {
     **PREDICTION_EXAMPLE,
     "status": "pending",
-    "digit": None,
     "digits": "",
+    "digit": None,
     "confidence": None,
-    "probabilities": None,
+    "confidences": [],
+    "probabilities": [],
+    "boxes": [],
+    "image_width": None,
+    "image_height": None,
     "model_version": "",
     "model_input_url": None,
     "finished_at": None,
@@ -106,15 +132,22 @@ PENDING_EXAMPLE = {
 FEEDBACK_REQUEST_SCHEMA = {
     "type": "object",
     "properties": {
+        "true_digits": {
+            "type": "string",
+            "pattern": "^[0-9]{1,64}$",
+            "nullable": True,
+            "description": "The number the picture really shows, digits 0-9 only; null takes the feedback back.",
+        },
         "true_label": {
             "type": "integer",
             "minimum": 0,
             "maximum": 9,
             "nullable": True,
-            "description": "The digit the picture really shows; null takes the feedback back.",
-        }
+            "description": "For a single digit: the digit it really is (the same as true_digits with one digit); "
+            "null takes the feedback back. Sent together with true_digits, the two must agree.",
+        },
     },
-    "required": ["true_label"],
+    "minProperties": 1,
 }
 ID_PARAMETER = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The prediction's id.")
 
@@ -160,7 +193,8 @@ class TokenObtainView(ObtainAuthToken):
 @extend_schema_view(
     list=extend_schema(
         summary="Your predictions",
-        description="Newest first, a page at a time (`page`, `page_size` up to the limit).",
+        description="Newest first, a page at a time (`page`, `page_size` up to the limit). `number` finds the "
+        "numbers read that contain it (`number_exact=true`: that number only); `digit` those read as one digit.",
         parameters=[PredictionFilterSerializer],
         responses={200: PredictionSerializer(many=True), **errors(400, 401, 404, 429)},
     ),
@@ -169,7 +203,11 @@ class TokenObtainView(ObtainAuthToken):
         parameters=[ID_PARAMETER],
         responses={
             200: OpenApiResponse(
-                PredictionSerializer, examples=[OpenApiExample("Done", value=PREDICTION_EXAMPLE, response_only=True)]
+                PredictionSerializer,
+                examples=[
+                    OpenApiExample("A number", value=PREDICTION_EXAMPLE, response_only=True),
+                    OpenApiExample("One digit", value=ONE_DIGIT_EXAMPLE, response_only=True),
+                ],
             ),
             **errors(401, 404, 429),
         },
@@ -212,7 +250,9 @@ class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     @extend_schema(
         summary="Send pictures to read",
         description=(
-            "Multipart: one picture in `image`, or several in `images` (repeat the field). All are checked "
+            "Multipart: one picture in `image`, or several in `images` (repeat the field). Each picture is read "
+            "as a whole number: `digits` holds it left to right, with one box, confidence and 10 probabilities "
+            "per digit. All are checked "
             "first; one bad file refuses the whole request and nothing is kept.\n\n"
             "Answers **202** with the predictions, still pending; poll their `url`. With `?wait=N` "
             "(1 to 30 seconds) it waits for the answers and gives **201** once all are finished, or 202 "
@@ -284,12 +324,18 @@ class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         )
 
     @extend_schema(
-        summary="Say which digit it really is",
-        description="Your feedback on a finished prediction: `true_label` 0 to 9, or null to take it back.",
+        summary="Say which number it really is",
+        description="Your feedback on a finished prediction: `true_digits`, the number it really shows (digits "
+        "0-9), or null to take it back. For a single digit `true_label` (0 to 9) says the same; sent together "
+        "with `true_digits` they must agree (400 otherwise).",
         parameters=[ID_PARAMETER],
-        # Spelled out: drf-spectacular would document every field of a PATCH body as optional, and this one is not.
+        # Spelled out: drf-spectacular would document the body from the serializer with nothing required.
         request={"application/json": FEEDBACK_REQUEST_SCHEMA},
-        examples=[OpenApiExample("It is a seven", value={"true_label": 7}, request_only=True)],
+        examples=[
+            OpenApiExample("It is 4667", value={"true_digits": "4667"}, request_only=True),
+            OpenApiExample("It is a seven", value={"true_label": 7}, request_only=True),
+            OpenApiExample("Take it back", value={"true_digits": None}, request_only=True),
+        ],
         responses={200: PredictionSerializer, **errors(400, 401, 404, 429)},
     )
     def partial_update(self, request, pk=None):
@@ -298,9 +344,9 @@ class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         feedback.is_valid(raise_exception=True)
         if prediction.status != Prediction.Status.DONE:
             raise ValidationError(
-                {"true_label": [gettext("Feedback can be given once the answer is ready.")]}, code="not_done"
+                {"true_digits": [gettext("Feedback can be given once the answer is ready.")]}, code="not_done"
             )
-        services.prediction_record_feedback(prediction=prediction, true_label=feedback.validated_data["true_label"])
+        services.prediction_record_feedback(prediction=prediction, true_digits=feedback.validated_data["true_digits"])
         return Response(self.get_serializer(prediction).data)
 
     def perform_destroy(self, instance: Prediction) -> None:
@@ -320,8 +366,9 @@ class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         return self._picture("upload")
 
     @extend_schema(
-        summary="The 28x28 picture the model saw",
-        description="A PNG, white digit on black, once the prediction is done (404 before).",
+        summary="The pictures the model saw",
+        description="A PNG, white digits on black: each digit's 28x28 input side by side, left to right (28 "
+        "pixels high, 28 per digit wide), once the prediction is done and a digit was found (404 otherwise).",
         parameters=[ID_PARAMETER],
         responses={(200, "image/png"): OpenApiTypes.BINARY, **errors(401, 404, 429)},
     )
