@@ -32,7 +32,7 @@ WORKING_SIZE = 256
 DECODE_SIZE = 480
 DETAIL_SIZE = 64
 # An ink map below this contrast with the paper (0..1 luminance) is not ink but texture.
-MIN_INK_CONTRAST = 0.08
+MIN_INK_CONTRAST = 0.03
 # The noise threshold, in robust standard deviations of the background.
 NOISE_SIGMAS = 6.0
 # MNIST digits' strokes are about this wide relative to the height of the digit.
@@ -186,10 +186,10 @@ def _backgrounds(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Scaled back up, the estimates keep the lighting and lose the ink.
     """
     height, width = grey.shape
-    factor = max(1, max(height, width) // 48)
+    factor = max(1, max(height, width) // 96)
     small_size = (max(1, round(width / factor)), max(1, round(height / factor)))
     small = np.asarray(Image.fromarray(grey, "F").resize(small_size, Image.Resampling.BOX))
-    window = max(3, min(17, min(small.shape) // 2 * 2 + 1))
+    window = max(3, min(33, min(small.shape) // 2 * 2 + 1))
     # Near the picture's edges a closing cannot follow a gradient (it has nothing beyond the edge
     # to compare with), so the overall trend of the light is taken out first and put back after.
     trend = _lighting_trend(small)
@@ -200,9 +200,58 @@ def _backgrounds(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         upscaled = Image.fromarray(estimate.astype(np.float32), "F").resize((width, height), Image.Resampling.BILINEAR)
         return np.asarray(upscaled)
 
-    paper = smooth_upscaled(ndimage.grey_closing(flat, size=window, mode="nearest"))
-    canvas = smooth_upscaled(ndimage.grey_opening(flat, size=window, mode="nearest"))
-    return paper, canvas
+    paper = ndimage.grey_closing(flat, size=window, mode="nearest")
+    canvas = ndimage.grey_opening(flat, size=window, mode="nearest")
+    # The window must be wider than the strokes, but the narrower it is the closer it follows a
+    # shadow's edge: once the strokes are seen, it shrinks to a few times their width.
+    narrow = _window_for_strokes(grey, flat, paper, canvas, factor)
+    if narrow < window:
+        paper = ndimage.grey_closing(flat, size=narrow, mode="nearest")
+        canvas = ndimage.grey_opening(flat, size=narrow, mode="nearest")
+    paper = _follow_background(flat, paper, 1.0)
+    canvas = _follow_background(flat, canvas, -1.0)
+    return smooth_upscaled(paper), smooth_upscaled(canvas)
+
+
+def _window_for_strokes(grey, flat, paper, canvas, factor: int) -> int:
+    """A closing window (small-copy pixels) about four stroke widths wide, from a first look at the ink.
+
+    The widest strokes of either polarity decide; with no strokes to measure it is 3 pixels.
+    """
+    widest = 3
+    for estimate, sign in ((paper, 1.0), (canvas, -1.0)):
+        ink = sign * (estimate - flat)
+        # Half the strongest ink: a measure that holds however much of the picture the digit covers.
+        strong = ink > 0.5 * float(np.percentile(ink, 99))
+        if strong.sum() < 3:
+            continue
+        # On the small copy a thin stroke is a pixel wide: measure on the working copy's ink instead.
+        up = np.asarray(
+            Image.fromarray(strong.astype(np.uint8) * 255, "L").resize(grey.shape[::-1], Image.Resampling.NEAREST)
+        )
+        width = _stroke_width(up > 0) / factor
+        widest = max(widest, int(np.ceil(4 * width)) // 2 * 2 + 1)
+    return widest
+
+
+def _follow_background(small: np.ndarray, rough: np.ndarray, sign: float) -> np.ndarray:
+    """The background refined where the rough estimate (a closing or an opening) misses it.
+
+    A closing bridges every dip narrower than its window, so a soft shadow under the digit is
+    taken for paper at its brighter rim and the shadow then looks like faint ink. Averaging only
+    the pixels that are background (no ink: close to the rough estimate) follows such dips;
+    where ink hides the background the rough estimate stays.
+    """
+    excess = sign * (rough - small)  # >= 0: how far each pixel is from the rough background
+    # The background's spread, from the side of the median that ink does not reach (a thick
+    # digit can cover a third of the picture and would inflate a symmetric measure).
+    typical = float(np.median(excess))
+    spread = typical - float(np.percentile(excess, 16)) + 1e-3
+    background = (excess < typical + 3 * spread).astype(np.float32)
+    weight = ndimage.gaussian_filter(background, 2.0, mode="nearest")
+    mean = ndimage.gaussian_filter(small * background, 2.0, mode="nearest") / np.maximum(weight, 1e-6)
+    trust = np.clip(weight / 0.5, 0.0, 1.0)  # enough background around to average
+    return trust * mean + (1 - trust) * rough
 
 
 def _lighting_trend(small: np.ndarray) -> np.ndarray:
@@ -239,16 +288,21 @@ def _quadratic_basis(height: int, width: int) -> np.ndarray:
 
 
 def _threshold(ink: np.ndarray) -> float:
-    """Where ink starts: well above the noise of the background, measured on the picture itself."""
+    """Where ink starts: well above the noise of the background, measured on the picture itself.
+
+    Most of a picture is background, so the median absolute deviation of the ink map is the
+    background's noise, whatever the strokes do.
+    """
     ink = ink[::4, ::4]  # a sample is enough for a noise level, and much faster
-    quiet = ink[ink < MIN_INK_CONTRAST * 2]
-    spread = ink if quiet.size < ink.size * 0.2 else quiet
-    noise = 1.4826 * float(np.median(np.abs(spread - np.median(spread))))
+    noise = 1.4826 * float(np.median(np.abs(ink - np.median(ink))))
     return max(NOISE_SIGMAS * noise, MIN_INK_CONTRAST)
 
 
 def ink_map(grey: np.ndarray) -> np.ndarray | None:
     """Ink strength in 0..1 per pixel (1 = full ink), or None when the picture holds no ink."""
+    # A light blur averages the sensor's noise away (a faint pen can be only a few noise levels
+    # darker than the paper) while strokes, wider than a pixel or two here, keep their shape.
+    grey = ndimage.gaussian_filter(grey, 0.8, truncate=2.5)
     paper, canvas = _backgrounds(grey)
     # Ink on paper is divided by the paper's brightness so ink in a shadow counts as much as ink in light.
     candidates = [(paper - grey) / np.maximum(paper, 0.15), grey - canvas]
@@ -260,20 +314,53 @@ def ink_map(grey: np.ndarray) -> np.ndarray | None:
     for sign, ink in zip((1.0, -1.0), candidates, strict=True):
         threshold = _threshold(ink)
         strong = ink > threshold
+        edges = _paper_edges(strong) if strong.any() else None
+        if edges is not None:
+            ink, strong = np.where(edges, 0.0, ink), strong & ~edges
         if not strong.any():
             continue
+        full_ink = float(np.percentile(ink[strong], 90))
+        if full_ink < threshold * 1.5:
+            continue  # nothing stands out of the noise by much: paper texture, not ink
         distance = sign * (typical - float(np.median(grey[strong])))
         if best is None or distance > best[0]:
-            best = (distance, ink, threshold, strong)
+            best = (distance, ink, threshold, full_ink)
     if best is None:
         return None
-    _, ink, threshold, strong = best
-    full_ink = float(np.percentile(ink[strong], 90))
-    if full_ink < MIN_INK_CONTRAST * 1.5:
-        return None
+    _, ink, threshold, full_ink = best
     # Soft edges as in MNIST: ink fades from the threshold up to the typical ink level.
     low_edge = threshold * 0.75
     return np.clip((ink - low_edge) / max(full_ink - low_edge, 1e-6), 0.0, 1.0)
+
+
+def _paper_edges(strong: np.ndarray) -> np.ndarray | None:
+    """Where the picture shows what lies beyond the paper (a table, a dark margin), or None.
+
+    Such a region runs along the picture's border (a digit drawn to the edge of a canvas only
+    touches it with a stroke's end) and is filled, not drawn: more than ~40% of its box is ink,
+    where a digit's strokes cover much less. It is no ink, and left in it would set the scale
+    of the real ink's strength.
+    """
+    labels, count = ndimage.label(strong)
+    if count == 0:
+        return None
+    rim = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    contact = np.bincount(rim, minlength=count + 1)
+    contact[0] = 0
+    candidates = np.flatnonzero(contact >= 0.25 * min(strong.shape))
+    if candidates.size == 0:
+        return None
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    slices = ndimage.find_objects(labels)
+    edges = []
+    for label in candidates:
+        rows, cols = slices[label - 1]
+        if areas[label] > 0.4 * (rows.stop - rows.start) * (cols.stop - cols.start):
+            edges.append(label)
+    if not edges:
+        return None
+    # Their soft rims go too.
+    return ndimage.binary_dilation(np.isin(labels, edges), iterations=2)
 
 
 def _stroke_width(solid: np.ndarray) -> float:

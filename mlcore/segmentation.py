@@ -4,10 +4,10 @@ A number is one line of ink. Its connected pieces are not its digits: one digit 
 pieces (the bar of a 5, a pen that skipped) and one piece can be several digits (neighbours
 whose strokes touch). So we do not decide where the digits are from the ink alone:
 
-1. `locate_number` finds the line's pieces, left to right, in an ink map (ruled lines, specks,
-   the paper's edge and marks off the line dropped), and cuts each piece too wide to be one digit
-   at a few candidate columns (where little ink crosses), so that every plausible digit is a run
-   of consecutive pieces;
+1. `locate_number` finds the line's pieces, left to right, in an ink map (ruled lines, specks
+   and marks off the line dropped; `ink_map` already left out what lies beyond the paper), and
+   cuts each piece too wide to be one digit at a few candidate columns (where little ink
+   crosses), so that every plausible digit is a run of consecutive pieces;
 2. every run narrow enough to be one digit becomes a 28x28 model input (`NumberLayout.model_inputs`);
 3. the classifier scores them all in one batch, and `best_grouping` picks the runs whose readings
    together are the most likely (dynamic programming over the pieces): a fragment or a pair of
@@ -32,9 +32,13 @@ SEED_INK = 0.5
 # A run of pieces wider than this (in line heights) is not one digit.
 MAX_DIGIT_WIDTH = 1.5
 # A piece wider than this (in line heights) may be touching digits: it gets candidate cuts.
-SPLIT_WIDTH = 0.7
+SPLIT_WIDTH = 0.8
 MAX_CUTS_PER_PIECE = 7
 MAX_PIECES_PER_DIGIT = 5
+# Cuts are at least this far apart and from a piece's ends (in line heights): no digit is thinner.
+CUT_SPACING = 0.28
+# A mark smaller than this share of the largest mark's area is dust.
+DUST_AREA = 0.02
 # A mark whose both sides are below this share of the line height is a speck.
 SPECK_SIZE = 0.22
 # A grouping whose best digit is less likely than this is flagged, not guessed.
@@ -145,15 +149,6 @@ def _remove_ruled_lines(solid: np.ndarray) -> np.ndarray:
     return solid & ~ndimage.binary_dilation(lines, iterations=1)
 
 
-def _is_paper_edge(rows: slice, cols: slice, area: float, shape: tuple[int, int]) -> bool:
-    """The dark table around a photographed page: a solid region along the picture's border."""
-    height, width = shape
-    touches = rows.start == 0 or cols.start == 0 or rows.stop == height or cols.stop == width
-    box_height, box_width = rows.stop - rows.start, cols.stop - cols.start
-    fill = area / max(box_height * box_width, 1)
-    return touches and fill > 0.5 and (box_height > 0.5 * height or box_width > 0.5 * width)
-
-
 def locate_number(ink: np.ndarray) -> NumberLayout | None:
     """The pieces of the line of digits in an ink map, left to right; None when there is no ink."""
     solid = _remove_ruled_lines(stroke_mask(ink))
@@ -162,29 +157,36 @@ def locate_number(ink: np.ndarray) -> NumberLayout | None:
         return None
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(np.float64)
     slices = ndimage.find_objects(labels)
-    marks = [i for i in range(count) if not _is_paper_edge(slices[i][0], slices[i][1], areas[i], solid.shape)]
-    if not marks:
-        return None
-    largest = max(marks, key=lambda i: areas[i])
-    # The line's height: the tallest of the substantial marks (a 1 or a speck can be the largest of few).
-    substantial = [i for i in marks if areas[i] >= 0.25 * areas[largest]]
-    line_height = float(max(slices[i][0].stop - slices[i][0].start for i in substantial))
-    main_rows = slices[largest][0]
-    band = (main_rows.start - 0.35 * line_height, main_rows.stop + 0.35 * line_height)
-    kept = []
-    for i in marks:
-        rows, cols = slices[i]
-        size = max(rows.stop - rows.start, cols.stop - cols.start)
-        if size < SPECK_SIZE * line_height and areas[i] < 0.05 * areas[largest]:
-            continue  # dust, a dot of noise
-        if not band[0] <= (rows.start + rows.stop) / 2 <= band[1]:
-            continue  # not on the line: a mark above or below, another line
-        kept.append(i)
+    # Dust is far smaller than any stroke of a digit (even a skipped pen's dash).
+    marks = [i for i in range(count) if areas[i] >= DUST_AREA * areas.max()]
+    # The parts of one digit share its columns (the bar of a 5, the dashes of a skipping pen),
+    # so the line's height and place are judged on such clusters, not on loose parts.
+    clusters = _overlapping_columns(marks, slices)
+    boxes = [_box_of(cluster, slices) for cluster in clusters]
+    cluster_areas = [sum(areas[i] for i in cluster) for cluster in clusters]
+    largest = int(np.argmax(cluster_areas))
+    # The tallest of the substantial clusters (a 1 can be the largest of few, and a dash is short).
+    substantial = [box for box, area in zip(boxes, cluster_areas, strict=True) if area >= 0.25 * max(cluster_areas)]
+    line_height = float(max(bottom - top for _, top, _, bottom in substantial))
+    band = (boxes[largest][1] - 0.35 * line_height, boxes[largest][3] + 0.35 * line_height)
     owner = np.zeros(labels.shape, dtype=np.int32)
     pieces: list[InkPiece] = []
-    for cluster in _overlapping_columns(kept, slices):
+    for cluster, (left, top, right, bottom), area in zip(clusters, boxes, cluster_areas, strict=True):
+        if max(bottom - top, right - left) < SPECK_SIZE * line_height and area < 0.05 * cluster_areas[largest]:
+            continue  # a speck, a dot of noise
+        if not band[0] <= (top + bottom) / 2 <= band[1]:
+            continue  # not on the line: a mark above or below it, another line
         pieces += _cut_into_pieces(cluster, labels, slices, owner, len(pieces) + 1, line_height)
     return NumberLayout(ink=ink, owner=owner, pieces=pieces, line_height=line_height)
+
+
+def _box_of(marks: list[int], slices) -> tuple[int, int, int, int]:
+    return (
+        min(slices[i][1].start for i in marks),
+        min(slices[i][0].start for i in marks),
+        max(slices[i][1].stop for i in marks),
+        max(slices[i][0].stop for i in marks),
+    )
 
 
 def _overlapping_columns(marks: list[int], slices) -> list[list[int]]:
@@ -206,10 +208,7 @@ def _cut_into_pieces(
     cluster: list[int], labels: np.ndarray, slices, owner: np.ndarray, first_label: int, line_height: float
 ) -> list[InkPiece]:
     """The cluster as one piece, or sliced at candidate cut columns when it is wide enough to hold several digits."""
-    top = min(slices[i][0].start for i in cluster)
-    bottom = max(slices[i][0].stop for i in cluster)
-    left = min(slices[i][1].start for i in cluster)
-    right = max(slices[i][1].stop for i in cluster)
+    left, top, right, bottom = _box_of(cluster, slices)
     mask = np.isin(labels[top:bottom, left:right], [i + 1 for i in cluster])
     cuts = candidate_cuts(mask, line_height) if right - left > SPLIT_WIDTH * line_height else []
     pieces = []
@@ -227,8 +226,7 @@ def _cut_into_pieces(
 def candidate_cuts(mask: np.ndarray, line_height: float) -> list[int]:
     """Columns where touching digits may meet: the lowest points of the ink's column profile."""
     width = mask.shape[1]
-    margin = max(1, int(0.2 * line_height))
-    spacing = max(1, int(0.2 * line_height))
+    margin = spacing = max(1, int(CUT_SPACING * line_height))
     if width <= 2 * margin:
         return []
     profile = ndimage.uniform_filter1d(mask.sum(axis=0).astype(np.float32), size=3, mode="nearest")
