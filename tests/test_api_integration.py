@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from recognizer.models import Prediction
-from tests.images import paper_photo
+from tests.images import number_photo, paper_photo
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +56,7 @@ def test_a_script_gets_its_digit_in_one_call_then_lists_marks_and_deletes(
 
     marked = session.patch(read["url"], json={"true_label": 4}, timeout=10)
     assert marked.status_code == 200
-    assert marked.json()["true_label"] == 4
+    assert marked.json()["true_label"] == 4 and marked.json()["true_digits"] == "4"
     assert session.get(f"{api}/predictions/?feedback=right", timeout=10).json()["count"] == 1
 
     stored = Prediction.objects.get(pk=read["id"])
@@ -64,3 +64,33 @@ def test_a_script_gets_its_digit_in_one_call_then_lists_marks_and_deletes(
     assert session.get(read["url"], timeout=10).status_code == 404
     assert not stored.image.storage.exists(stored.image.name)
     assert not stored.model_input.storage.exists(stored.model_input.name)
+
+
+def test_a_photo_of_a_number_is_read_by_the_worker_digit_by_digit_and_corrected(
+    celery_worker_process, live_server, alice, password
+):
+    api = f"{live_server.url}/api/v1"
+    session = requests.Session()
+    token = session.post(f"{api}/auth/token/", json={"username": "alice", "password": password}, timeout=10)
+    session.headers["Authorization"] = f"Token {token.json()['token']}"
+    warm_up(session, api)
+
+    sent = session.post(
+        f"{api}/predictions/?wait=10",
+        files={"image": ("meter.jpg", number_photo("2580", size=(900, 400)), "image/jpeg")},
+        timeout=30,
+    )
+
+    assert sent.status_code == 201, sent.text
+    [read] = sent.json()["predictions"]
+    assert read["digits"] == "2580" and read["digit"] is None
+    assert len(read["boxes"]) == len(read["confidences"]) == len(read["probabilities"]) == 4
+    assert (read["image_width"], read["image_height"]) == (900, 400)
+    lefts = [box[0] for box in read["boxes"]]
+    assert lefts == sorted(lefts)
+    stored = Prediction.objects.get(pk=read["id"])
+    assert stored.model_version and stored.model_input.name  # written by the worker process
+
+    marked = session.patch(read["url"], json={"true_digits": "2586"}, timeout=10)
+    assert marked.status_code == 200 and marked.json()["true_digits"] == "2586"
+    assert session.get(f"{api}/predictions/?number=258&feedback=wrong", timeout=10).json()["count"] == 1

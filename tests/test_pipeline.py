@@ -1,15 +1,20 @@
 """The prediction pipeline's promises: idempotent tasks, failures with reasons, nothing lost when the broker is down."""
 
+import io
+import math
+
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from recognizer import services
 from recognizer.models import Prediction
 from recognizer.tasks import MAX_RETRIES, run_prediction
 from tests.conftest import celery_broker
-from tests.images import blank_picture, paper_photo
+from tests.images import blank_picture, number_photo, paper_photo
+from tests.prediction_rows import stored_model_input
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +36,48 @@ def test_an_upload_is_read_once_and_a_redelivered_task_changes_nothing(alice, dj
     assert (prediction.finished_at, prediction.attempts) == (finished_at, attempts)
 
 
+def test_a_number_is_stored_digit_by_digit_with_a_model_input_strip(alice, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        prediction = services.prediction_create(user=alice, upload=upload(number_photo("3905"), "meter.jpg"))
+    prediction.refresh_from_db()
+    assert prediction.status == Prediction.Status.DONE
+    assert prediction.digits == "3905" and prediction.digit is None
+    assert len(prediction.boxes) == len(prediction.confidences) == len(prediction.probabilities) == 4
+    assert all(len(row) == 10 for row in prediction.probabilities)
+    assert prediction.confidence == pytest.approx(math.prod(prediction.confidences))
+    assert (prediction.image_width, prediction.image_height) == (900, 400)
+    lefts = [box[0] for box in prediction.boxes]
+    assert lefts == sorted(lefts)
+    strip = stored_model_input(prediction)
+    assert strip.shape == (28, 4 * 28)
+    assert all(strip[:, 28 * i : 28 * (i + 1)].max() > 128 for i in range(4))  # a digit's ink in every square
+
+
+def test_the_picture_size_is_the_upright_one_when_the_photo_was_taken_on_its_side(
+    alice, django_capture_on_commit_callbacks
+):
+    # A phone held sideways stores the pixels turned and says so in EXIF (orientation 6: turn 90° clockwise).
+    upright = Image.open(io.BytesIO(number_photo("27", size=(300, 600))))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    upright.transpose(Image.Transpose.ROTATE_90).save(buffer, format="JPEG", exif=exif, quality=90)
+    with django_capture_on_commit_callbacks(execute=True):
+        prediction = services.prediction_create(user=alice, upload=upload(buffer.getvalue(), "sideways.jpg"))
+    prediction.refresh_from_db()
+    assert (prediction.image_width, prediction.image_height) == (300, 600)
+    assert prediction.digits == "27"
+    assert all(0 <= left < right <= 300 and 0 <= top < bottom <= 600 for left, top, right, bottom in prediction.boxes)
+
+
 def test_a_blank_page_is_done_with_no_digit_found(alice, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         prediction = services.prediction_create(user=alice, upload=upload(blank_picture(), "blank.png"))
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.DONE
     assert prediction.digits == "" and prediction.digit is None and prediction.confidence is None
+    assert (prediction.boxes, prediction.probabilities, prediction.confidences) == ([], [], [])
+    assert not prediction.model_input
 
 
 def test_a_stored_file_that_no_longer_decodes_fails_with_its_reason(alice):
