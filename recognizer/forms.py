@@ -21,13 +21,92 @@ class SignupForm(UserCreationForm):
         fields = ("username",)
 
 
-class FeedbackForm(forms.Form):
-    """The answer to "is this right?": the digit the picture really shows."""
+# The longest number a picture is read as (the model's `digits` column).
+MAX_NUMBER_LENGTH = 64
 
-    true_label = forms.TypedChoiceField(label=_("The right digit"), choices=DIGIT_CHOICES, coerce=int)
+
+def number_typed(value: str) -> str:
+    """A number as a person types it: spaces between groups of digits are allowed and dropped."""
+    return "".join((value or "").split())
+
+
+class NumberField(forms.CharField):
+    """Digits only (0-9), spaces dropped; the number a picture really shows, or a part of one to look for."""
+
+    default_error_messages = {
+        "invalid": _("Type digits only (0 to 9), with no other signs."),
+        "too_long": _("At most %(limit)d digits."),
+    }
+
+    def to_python(self, value) -> str:
+        return number_typed(super().to_python(value))
+
+    def validate(self, value: str) -> None:
+        super().validate(value)
+        if value and not (value.isascii() and value.isdigit()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if len(value) > MAX_NUMBER_LENGTH:
+            raise forms.ValidationError(
+                self.error_messages["too_long"], code="too_long", params={"limit": MAX_NUMBER_LENGTH}
+            )
+
+    def widget_attrs(self, widget) -> dict:
+        # A phone shows its number pad; the browser checks the pattern before sending.
+        return {
+            **super().widget_attrs(widget),
+            "inputmode": "numeric",
+            "pattern": "[0-9]+",
+            "title": _("Digits only (0 to 9)"),
+            "autocomplete": "off",
+        }
+
+
+class NumberFeedbackForm(forms.Form):
+    """The answer to "is this right?": the number the picture really shows."""
+
+    true_digits = NumberField(
+        label=_("The right number"),
+        error_messages={"required": _("Type the number the picture shows.")},
+    )
+
+
+class CorrectDigitForm(forms.Form):
+    """One digit of the number read was wrong: which one (0 is the leftmost), and what it really is."""
+
+    position = forms.IntegerField(
+        min_value=0,
+        error_messages={
+            "required": _("First choose the digit to correct."),
+            "invalid": _("First choose the digit to correct."),
+            "min_value": _("First choose the digit to correct."),
+        },
+    )
+    digit = forms.TypedChoiceField(
+        choices=DIGIT_CHOICES,
+        coerce=int,
+        error_messages={
+            "required": _("Pick the right digit, from 0 to 9."),
+            "invalid_choice": _("Pick the right digit, from 0 to 9."),
+        },
+    )
+
+    def __init__(self, *args, length: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.length = length
+
+    def clean_position(self) -> int:
+        position = self.cleaned_data["position"]
+        if position >= self.length:
+            raise forms.ValidationError(_("First choose the digit to correct."), code="max_value")
+        return position
 
 
 class HistoryFilterForm(forms.Form):
+    number = NumberField(
+        label=_("Number"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("All of it or a part")}),
+    )
     digit = forms.TypedChoiceField(
         label=_("Digit"), choices=[("", _("Any digit"))] + DIGIT_CHOICES, coerce=int, empty_value=None, required=False
     )
@@ -56,7 +135,7 @@ class HistoryFilterForm(forms.Form):
         does not hide the rest of the history."""
         self.is_valid()
         cleaned = getattr(self, "cleaned_data", {})
-        filters = {name: cleaned.get(name) or None for name in ("feedback", "created_from", "created_to")}
+        filters = {name: cleaned.get(name) or None for name in ("number", "feedback", "created_from", "created_to")}
         filters["digit"] = cleaned.get("digit")
         if self.non_field_errors():
             filters["created_from"] = filters["created_to"] = None

@@ -21,5 +21,6 @@ urlpatterns = [
     path("predictions/<int:pk>/status.json", views.prediction_status_json, name="prediction_status"),
     path("predictions/<int:pk>/picture/<str:kind>/", views.prediction_picture, name="prediction_picture"),
     path("predictions/<int:pk>/feedback/", views.prediction_feedback, name="prediction_feedback"),
+    path("predictions/<int:pk>/correct/", views.prediction_correct_digit, name="prediction_correct_digit"),
     path("predictions/<int:pk>/delete/", views.prediction_delete, name="prediction_delete"),
 ]

@@ -15,7 +15,14 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recognizer import pictures, selectors, services
-from recognizer.forms import BulkDeleteForm, FeedbackForm, HistoryFilterForm, SignupForm, upload_rejected_message
+from recognizer.forms import (
+    BulkDeleteForm,
+    CorrectDigitForm,
+    HistoryFilterForm,
+    NumberFeedbackForm,
+    SignupForm,
+    upload_rejected_message,
+)
 from recognizer.models import Prediction
 
 HISTORY_PAGE_SIZE = 24
@@ -39,7 +46,7 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, gettext("Welcome, %(name)s! Send a picture of a digit to begin.") % {"name": user})
+        messages.success(request, gettext("Welcome, %(name)s! Send a picture of a number to begin.") % {"name": user})
         return redirect("upload")
     return render(request, "registration/signup.html", {"form": form})
 
@@ -125,7 +132,7 @@ def draw(request):
         return render(request, "recognizer/draw.html", {"draw_messages": messages_for_script})
     drawing = request.FILES.get(DRAWING_FIELD)
     if drawing is None:
-        return JsonResponse({"error": gettext("Draw a digit first.")}, status=400)
+        return JsonResponse({"error": gettext("Draw a number first.")}, status=400)
     try:
         prediction = services.prediction_create(user=request.user, upload=drawing, source=Prediction.Source.DRAWING)
     except services.UploadRejected as rejected:
@@ -138,16 +145,41 @@ def draw(request):
 @require_GET
 def prediction_detail(request, pk: int):
     prediction = selectors.prediction_get(user=request.user, prediction_id=pk)
-    status = prediction_status(prediction)
+    return render_result(request, prediction)
+
+
+def render_result(request, prediction: Prediction, *, number_form=None, digit_form=None, status: int = 200):
+    """The result page; after a refused correction, with the form that says why (and what was typed)."""
+    answer = prediction_status(prediction)
+    selected = answer["selected_position"]
+    pieces = answer["pieces"]
+    chosen_piece = pieces[selected] if selected is not None else None
+    bars = list(zip(range(10), chosen_piece["probability_percents"] if chosen_piece else [""] * 10, strict=True))
     return render(
         request,
         "recognizer/result.html",
         {
             "prediction": prediction,
-            "status": status,
-            "digits": range(10),
-            "bars": list(zip(range(10), status["probability_percents"] or [""] * 10, strict=True)),
+            "status": answer,
+            "digit_choices": range(10),
+            "bars": bars,
+            "chosen_piece": chosen_piece,
+            "number_form": number_form or NumberFeedbackForm(),
+            "digit_form": digit_form,
+            "feedback_open": bool(number_form or digit_form) or answer["is_correct"] is False,
+            "checked_position": int(digit_form.data["position"])
+            if digit_form is not None and str(digit_form.data.get("position", "")).isdigit()
+            else answer["correct_position"],
+            # What the page's script writes when it fills in an answer that arrives while the page is open.
+            "result_messages": {
+                "not_read": gettext("not read"),
+                "could_not_be_read": gettext("This piece could not be read"),
+                "model_saw": gettext("What the model saw (28 × 28)"),
+                "place": gettext("digit %(place)s") % {"place": "{place}"},
+                "place_of": gettext("digit %(place)s of %(total)s") % {"place": "{place}", "total": "{total}"},
+            },
         },
+        status=status,
     )
 
 
@@ -160,31 +192,107 @@ def prediction_status_json(request, pk: int):
     return response
 
 
+# How big the reading drawn over each box is, as a share of the picture's longer side.
+BOX_LABEL_SHARE = 0.05
+
+
 def prediction_status(prediction: Prediction) -> dict:
-    """What the result page and the history show of a prediction, as the status JSON sends it."""
+    """What the result page and the history show of a prediction, as the status JSON sends it.
+
+    `pieces` has one entry per character of the number (a digit, or "?" for a piece that could not be
+    read), with everything the page draws for it: its box and label over the picture, its confidence,
+    its bars and where its 28x28 input sits in the model-input strip.
+    """
     done = prediction.status == Prediction.Status.DONE
-    probabilities = prediction.probabilities or []
+    digits = prediction.digits if done else ""
+    pieces = prediction_pieces(prediction) if done else []
+    flagged = [piece["position"] for piece in pieces if piece["flagged"]]
+    width, height = prediction.image_width, prediction.image_height
     return {
         "id": prediction.pk,
         "status": prediction.status,
         "status_label": prediction.get_status_display(),
         "finished": prediction.is_finished,
         "digit": prediction.digit,
-        "digits": prediction.digits,
-        "no_digit_found": done and prediction.digits == "",
+        "digits": digits,
+        "number_found": bool(digits),
+        "flagged": bool(flagged),
+        "no_digit_found": done and digits == "",
         "confidence": prediction.confidence,
         "confidence_percent": percent(prediction.confidence),
-        "probabilities": probabilities,
-        "probability_percents": [percent(p) for p in probabilities],
+        "confidences": [piece["confidence"] for piece in pieces],
+        "probabilities": [piece["probabilities"] for piece in pieces],
+        "boxes": [piece["box"] for piece in pieces],
+        "image_width": width,
+        "image_height": height,
+        # The reading's size over the picture, in the picture's pixels (the overlay scales with it).
+        "label_size": round(max(width, height) * BOX_LABEL_SHARE, 1) if width and height else None,
+        "pieces": pieces,
+        # The piece shown first: the first one that could not be read, else the first digit.
+        "selected_position": (flagged[0] if flagged else 0) if pieces else None,
+        # The digit the "correct one digit" form starts on: the only one there is, else the person chooses.
+        # (A number with a piece not read is corrected by typing it whole: the service refuses one digit.)
+        "correct_position": 0 if len(pieces) == 1 else None,
         "model_version": prediction.model_version,
         "error": prediction.error if prediction.status == Prediction.Status.FAILED else "",
-        "true_label": prediction.true_label,
+        "true_digits": prediction.true_digits,
         # The user's own verdict (a staff review is not shown to the user).
-        "is_correct": None if prediction.true_label is None else prediction.true_label == prediction.digit,
+        "is_correct": (prediction.true_digits == digits) if prediction.true_digits and done else None,
         "picture_url": reverse("prediction_picture", args=[prediction.pk, "upload"]),
         "model_input_url": reverse("prediction_picture", args=[prediction.pk, "input"])
         if prediction.model_input
         else None,
+    }
+
+
+def prediction_pieces(prediction: Prediction) -> list[dict]:
+    digits = prediction.digits
+    confidences = list(prediction.confidences or [])
+    probabilities = list(prediction.probabilities or [])
+    if probabilities and not isinstance(probabilities[0], list):
+        probabilities = [probabilities]  # a row written before numbers: one digit's 10 probabilities
+    boxes = list(prediction.boxes or [])
+    if not confidences and len(digits) == 1 and prediction.confidence is not None:
+        confidences = [prediction.confidence]
+    label_size = (
+        max(prediction.image_width, prediction.image_height) * BOX_LABEL_SHARE
+        if prediction.image_width and prediction.image_height
+        else None
+    )
+    pieces = []
+    for position, text in enumerate(digits):
+        confidence = confidences[position] if position < len(confidences) else None
+        shares = probabilities[position] if position < len(probabilities) else []
+        box = boxes[position] if position < len(boxes) else None
+        pieces.append(
+            {
+                "position": position,
+                "text": text,
+                "flagged": not text.isdigit(),
+                "confidence": confidence,
+                "confidence_percent": percent(confidence),
+                "probabilities": shares,
+                "probability_percents": [percent(p) for p in shares] if len(shares) == 10 else [""] * 10,
+                "box": box,
+                "outline": box_outline(box, label_size, prediction.image_height) if box and label_size else None,
+            }
+        )
+    return pieces
+
+
+def box_outline(box: list[int], label_size: float, picture_height: int) -> dict:
+    """A box as the overlay draws it (SVG x, y, width, height) and where its reading is written:
+    above the box, or below it when the box touches the top of the picture."""
+    left, top, right, bottom = box
+    above = top - label_size * 0.25
+    label_y = above if above - label_size * 0.8 >= 0 else min(bottom + label_size * 0.95, picture_height)
+    return {
+        "x": left,
+        "y": top,
+        "width": max(right - left, 1),
+        "height": max(bottom - top, 1),
+        "label_x": round((left + right) / 2, 1),
+        "label_y": round(label_y, 1),
     }
 
 
@@ -195,7 +303,7 @@ def percent(value: float | None) -> str:
 @login_required
 @require_GET
 def prediction_picture(request, pk: int, kind: str):
-    """The original picture or the 28x28 model input, to its owner only (everyone else: 404)."""
+    """The original picture or the model input strip (28 px high, 28 px a digit), to its owner only."""
     stored = selectors.prediction_picture(user=request.user, prediction_id=pk, kind=kind)
     return pictures.picture_response(stored, thumbnail=request.GET.get("size") == "thumb")
 
@@ -203,19 +311,49 @@ def prediction_picture(request, pk: int, kind: str):
 @login_required
 @require_POST
 def prediction_feedback(request, pk: int):
+    """ "Is this right?": yes (the number read comes back as it is), or the right number typed in full."""
     prediction = selectors.prediction_get(user=request.user, prediction_id=pk)
-    form = FeedbackForm(request.POST)
-    if not form.is_valid() or prediction.status != Prediction.Status.DONE:
-        messages.error(request, gettext("Pick a digit from 0 to 9 once the answer is ready."))
-        return redirect("prediction_detail", pk=prediction.pk)
-    services.prediction_record_feedback(prediction=prediction, true_label=form.cleaned_data["true_label"])
-    if prediction.is_correct:
+    form = NumberFeedbackForm(request.POST)
+    if not form.is_valid():
+        return render_result(request, prediction, number_form=form, status=400)
+    if prediction.status != Prediction.Status.DONE:
+        form.add_error(None, gettext("The answer is not ready yet: say whether it is right once it is."))
+        return render_result(request, prediction, number_form=form, status=400)
+    try:
+        services.prediction_record_feedback(prediction=prediction, true_digits=form.cleaned_data["true_digits"])
+    except ValueError as refused:
+        form.add_error("true_digits", str(refused))
+        return render_result(request, prediction, number_form=form, status=400)
+    say_thank_you(request, prediction)
+    return redirect("prediction_detail", pk=prediction.pk)
+
+
+@login_required
+@require_POST
+def prediction_correct_digit(request, pk: int):
+    """One digit of the number read was wrong: its position and the digit it really is."""
+    prediction = selectors.prediction_get(user=request.user, prediction_id=pk)
+    form = CorrectDigitForm(request.POST, length=len(prediction.digits))
+    if form.is_valid() and prediction.status != Prediction.Status.DONE:
+        form.add_error(None, gettext("The answer is not ready yet: correct it once it is."))
+    if form.errors:
+        return render_result(request, prediction, digit_form=form, status=400)
+    try:
+        services.prediction_correct_digit(
+            prediction=prediction, position=form.cleaned_data["position"], digit=form.cleaned_data["digit"]
+        )
+    except ValueError as refused:
+        form.add_error(None, str(refused))
+        return render_result(request, prediction, digit_form=form, status=400)
+    say_thank_you(request, prediction)
+    return redirect("prediction_detail", pk=prediction.pk)
+
+
+def say_thank_you(request, prediction: Prediction) -> None:
+    if prediction.true_digits == prediction.digits:
         messages.success(request, gettext("Thank you! Marked as right."))
     else:
-        messages.success(
-            request, gettext("Thank you! Noted: it is a %(digit)d.") % {"digit": form.cleaned_data["true_label"]}
-        )
-    return redirect("prediction_detail", pk=prediction.pk)
+        messages.success(request, gettext("Thank you! Noted: it is %(number)s.") % {"number": prediction.true_digits})
 
 
 @login_required

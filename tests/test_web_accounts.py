@@ -100,7 +100,8 @@ def test_home_and_help_are_public(client):
     assert client.get(reverse("home")).status_code == 200
     response = client.get(reverse("help"))
     assert response.status_code == 200
-    assert "one digit per picture" in response.content.decode().lower()
+    page = response.content.decode()
+    assert "One number per picture" in page and "Leave a small gap between the digits" in page
 
 
 def test_every_other_page_sends_a_visitor_to_log_in(client, alice):
@@ -116,6 +117,7 @@ def test_every_other_page_sends_a_visitor_to_log_in(client, alice):
         ("get", reverse("prediction_picture", args=[prediction.pk, "upload"])),
         ("get", reverse("prediction_picture", args=[prediction.pk, "input"])),
         ("post", reverse("prediction_feedback", args=[prediction.pk])),
+        ("post", reverse("prediction_correct_digit", args=[prediction.pk])),
         ("post", reverse("prediction_delete", args=[prediction.pk])),
         ("post", reverse("predictions_bulk_delete")),
         ("get", reverse("password_change")),
@@ -125,7 +127,7 @@ def test_every_other_page_sends_a_visitor_to_log_in(client, alice):
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("login")), url
     prediction.refresh_from_db()  # still there: nothing was deleted or changed
-    assert prediction.true_label is None
+    assert prediction.true_digits == ""
 
 
 def test_the_language_switcher_shows_the_site_in_tamil_and_hindi(client):

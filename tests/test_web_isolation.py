@@ -41,10 +41,19 @@ def test_bob_gets_404_for_alices_status_json(bob_client, alices_prediction):
 
 
 def test_bob_cannot_give_feedback_on_alices_prediction(bob_client, alices_prediction):
-    response = bob_client.post(reverse("prediction_feedback", args=[alices_prediction.pk]), {"true_label": "9"})
+    response = bob_client.post(reverse("prediction_feedback", args=[alices_prediction.pk]), {"true_digits": "9"})
     assert response.status_code == 404
     alices_prediction.refresh_from_db()
-    assert alices_prediction.true_label is None
+    assert alices_prediction.true_digits == ""
+
+
+def test_bob_cannot_correct_a_digit_of_alices_prediction(bob_client, alices_prediction):
+    url = reverse("prediction_correct_digit", args=[alices_prediction.pk])
+    response = bob_client.post(url, {"position": "0", "digit": "9"})
+    assert response.status_code == 404
+    assert "There is nothing here, or it is not yours to see." in response.content.decode()
+    alices_prediction.refresh_from_db()
+    assert alices_prediction.true_digits == ""
 
 
 def test_bob_cannot_delete_alices_prediction(bob_client, alices_prediction, django_capture_on_commit_callbacks):

@@ -53,8 +53,9 @@ def test_alice_uploads_a_photo_of_a_seven_and_the_status_json_says_seven(
     assert status["status"] == "done" and status["finished"] is True
     assert status["digit"] == 7
     assert status["confidence"] > 0.5
-    assert len(status["probabilities"]) == 10
-    assert max(range(10), key=lambda d: status["probabilities"][d]) == 7
+    assert status["digits"] == "7" and len(status["pieces"]) == 1
+    assert len(status["probabilities"]) == 1 and len(status["probabilities"][0]) == 10
+    assert max(range(10), key=lambda d: status["probabilities"][0][d]) == 7
     assert status["model_version"] == "1.0.0"
     assert prediction.source == Prediction.Source.UPLOAD
 
@@ -67,7 +68,8 @@ def test_the_result_page_shows_the_digit_bars_pictures_and_version(
 
     page = alice_client.get(reverse("prediction_detail", args=[prediction.pk])).content.decode()
 
-    assert '<p class="big-digit" data-field="digit">3</p>' in page
+    assert '<p class="big-number" data-number><span class="number-char">3</span></p>' in page
+    assert page.count('<g class="digit-box') == 1
     assert page.count('class="probability-row') == 10
     assert "my three.jpg" in page
     assert reverse("prediction_picture", args=[prediction.pk, "upload"]) in page
@@ -133,7 +135,7 @@ def test_a_drawn_seven_is_read_as_seven(alice_client, alice, django_capture_on_c
 def test_sending_the_draw_form_without_a_drawing_asks_for_one(alice_client, alice):
     response = alice_client.post(reverse("draw"), {}, HTTP_ACCEPT="application/json")
     assert response.status_code == 400
-    assert response.json()["error"] == "Draw a digit first."
+    assert response.json()["error"] == "Draw a number first."
     assert not Prediction.objects.exists()
 
 
@@ -165,11 +167,11 @@ def test_alice_says_the_answer_is_right(alice_client, alice, django_capture_on_c
     upload(alice_client, django_capture_on_commit_callbacks, photo(6))
     prediction = Prediction.objects.get(user=alice)
 
-    response = alice_client.post(reverse("prediction_feedback", args=[prediction.pk]), {"true_label": "6"})
+    response = alice_client.post(reverse("prediction_feedback", args=[prediction.pk]), {"true_digits": "6"})
 
     assert response.status_code == 302
     prediction.refresh_from_db()
-    assert prediction.true_label == 6 and prediction.feedback_at is not None and prediction.is_correct is True
+    assert prediction.true_digits == "6" and prediction.feedback_at is not None and prediction.is_correct is True
     assert status_of(alice_client, prediction)["is_correct"] is True
     assert "Marked as right" in alice_client.get(response["Location"]).content.decode()
 
@@ -177,24 +179,24 @@ def test_alice_says_the_answer_is_right(alice_client, alice, django_capture_on_c
 def test_alice_corrects_a_wrong_answer_and_it_counts_as_a_misclassification(alice_client, alice):
     prediction = finished_prediction(alice, digits="1")
 
-    alice_client.post(reverse("prediction_feedback", args=[prediction.pk]), {"true_label": "7"})
+    alice_client.post(reverse("prediction_correct_digit", args=[prediction.pk]), {"position": "0", "digit": "7"})
 
     prediction.refresh_from_db()
-    assert prediction.true_label == 7 and prediction.is_correct is False
+    assert prediction.true_digits == "7" and prediction.is_correct is False
     page = alice_client.get(reverse("prediction_detail", args=[prediction.pk])).content.decode()
-    assert "You said it is a 7." in page
+    assert "You said it is 7." in page
 
 
-def test_feedback_must_be_a_digit_and_the_answer_must_be_ready(alice_client, alice):
+def test_feedback_must_be_a_number_and_the_answer_must_be_ready(alice_client, alice):
     done = finished_prediction(alice, digits="1")
     pending = finished_prediction(alice, status=Prediction.Status.PENDING)
 
-    alice_client.post(reverse("prediction_feedback", args=[done.pk]), {"true_label": "12"})
-    alice_client.post(reverse("prediction_feedback", args=[pending.pk]), {"true_label": "3"})
+    assert alice_client.post(reverse("prediction_feedback", args=[done.pk]), {"true_digits": "1a"}).status_code == 400
+    assert alice_client.post(reverse("prediction_feedback", args=[pending.pk]), {"true_digits": "3"}).status_code == 400
 
     done.refresh_from_db()
     pending.refresh_from_db()
-    assert done.true_label is None and pending.true_label is None
+    assert done.true_digits == "" and pending.true_digits == ""
     assert alice_client.get(reverse("prediction_feedback", args=[done.pk])).status_code == 405
 
 
@@ -206,8 +208,8 @@ def history_ids(client, **params) -> list[int]:
 
 def test_history_filters_by_digit_feedback_and_date(alice_client, alice):
     now = timezone.now()
-    right_three = finished_prediction(alice, digits="3", true_label=3, created_at=now - timedelta(days=10))
-    wrong_three = finished_prediction(alice, digits="3", true_label=8, created_at=now - timedelta(days=5))
+    right_three = finished_prediction(alice, digits="3", true_digits="3", created_at=now - timedelta(days=10))
+    wrong_three = finished_prediction(alice, digits="3", true_digits="8", created_at=now - timedelta(days=5))
     unmarked_seven = finished_prediction(alice, digits="7", created_at=now)
 
     assert history_ids(alice_client) == [unmarked_seven.pk, wrong_three.pk, right_three.pk]
@@ -241,9 +243,9 @@ def test_history_says_when_filters_are_wrong_and_still_shows_the_rest(alice_clie
 
 
 def test_history_shows_a_summary_and_pages(alice_client, alice):
-    finished_prediction(alice, digits="3", true_label=3)
-    finished_prediction(alice, digits="3", true_label=3)
-    finished_prediction(alice, digits="3", true_label=5)
+    finished_prediction(alice, digits="3", true_digits="3")
+    finished_prediction(alice, digits="3", true_digits="3")
+    finished_prediction(alice, digits="3", true_digits="5")
     for _ in range(23):
         finished_prediction(alice, digits="1")
 

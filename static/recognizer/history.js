@@ -30,8 +30,9 @@
         var badge = item.querySelector(".status-badge");
         badge.textContent = data.status_label;
         badge.className = "status-badge status-" + data.status;
-        item.querySelector('[data-field="digit"]').textContent =
-          data.digit !== null ? data.digit : data.no_digit_found ? "?" : data.finished ? "!" : "…";
+        var number = item.querySelector('[data-field="digits"]');
+        number.textContent = data.number_found ? data.digits : data.no_digit_found ? "–" : data.finished ? "!" : "…";
+        number.classList.toggle("history-number-long", data.digits.length > 4);
         item.querySelector('[data-field="confidence"]').textContent =
           data.confidence_percent ? data.confidence_percent + "%" : "";
         if (!data.finished) window.setTimeout(function () { follow(item, attempts + 1); }, attempts < 60 ? 1500 : 4000);
