@@ -13,10 +13,23 @@
   var errorBox = document.getElementById("draw-error");
   var text = JSON.parse(document.getElementById("draw-messages").textContent);
   var submitLabel = submitButton.textContent;
-  // Thick strokes, like the felt-tip digits the model learned from.
-  var LINE_WIDTH = canvas.width / 16;
+  // Thick strokes, like the felt-tip digits the model learned from: a digit is about the canvas' height.
+  var LINE_WIDTH = canvas.height / 14;
   var strokes = [];
   var current = null;
+
+  // The canvas keeps its height in drawing units and takes the width its frame has on this screen
+  // (wider on a desktop than on a phone), so strokes are never stretched. Turning a phone keeps what
+  // was drawn at its size; what falls outside a narrower canvas can be undone.
+  function fitToFrame() {
+    var box = frame.getBoundingClientRect();
+    if (!box.width || !box.height) return;
+    var width = Math.round((canvas.height * box.width) / box.height);
+    if (width !== canvas.width) {
+      canvas.width = width;
+      repaint();
+    }
+  }
 
   function paintBackground() {
     context.fillStyle = "#ffffff";
@@ -131,5 +144,7 @@
     }, "image/png");
   });
 
+  fitToFrame();
+  window.addEventListener("resize", fitToFrame);
   repaint();
 })();
