@@ -1,6 +1,6 @@
 """Staff inspection of predictions: where the model is wrong, label review, and the export for retraining.
 
-The filters, counts and writes live in selectors.py and services.py; the pages beyond the standard
+The filters, counts and writes live in selectors and services; the pages beyond the standard
 list and detail (dashboard, accuracy chart, review queue, pictures) are in admin_views.py.
 """
 

@@ -2,7 +2,7 @@
 the review queue, the label and picture views, and the two actions that need a page or a download.
 
 PredictionAdmin.get_urls wraps each view in admin_site.admin_view (active staff only, CSRF-protected);
-each one checks the Prediction permissions on top. Counting is in selectors.py, writing in services.py.
+each one checks the Prediction permissions on top. Counting is in selectors, writing in services.
 """
 
 from __future__ import annotations

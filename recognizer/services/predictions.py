@@ -1,4 +1,5 @@
-"""Every write to predictions goes through these functions; views, the API, admin and tasks call them."""
+"""Predictions from upload to answer: checking and saving uploads, queueing them, reading the number in
+the worker, failures, deletion."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from mlcore.preprocessing import ImageError, inspect_upload
-from recognizer.models import LABEL_MAX_LENGTH, Prediction
+from recognizer.models import Prediction
 
 logger = logging.getLogger(__name__)
 
@@ -231,68 +232,6 @@ def prediction_mark_failed(*, prediction_id: int, reason: str) -> Prediction | N
     return Prediction.objects.filter(pk=prediction_id).first() if updated else None
 
 
-class InvalidLabel(ValueError):
-    """A label or a correction refused: `code` for a program (the API's 400), the message for a person."""
-
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-def label_clean(value: str | int) -> str:
-    """The number a label names, as text of 1 to 64 digits 0-9 (surrounding spaces ignored), else InvalidLabel."""
-    text = str(value).strip()
-    if not (1 <= len(text) <= LABEL_MAX_LENGTH and text.isascii() and text.isdigit()):
-        raise InvalidLabel(
-            _("A number is written with 1 to %(limit)d digits 0-9, nothing else.") % {"limit": LABEL_MAX_LENGTH},
-            code="not_digits",
-        )
-    return text
-
-
-def prediction_record_feedback(*, prediction: Prediction, true_digits: str | None) -> Prediction:
-    """The user's answer to "is this right?": the number it really is (None takes the answer back)."""
-    prediction.true_digits = "" if true_digits is None else label_clean(true_digits)
-    prediction.feedback_at = timezone.now() if true_digits is not None else None
-    prediction.save(update_fields=["true_digits", "feedback_at"])
-    return prediction
-
-
-def prediction_correct_digit(*, prediction: Prediction, position: int, digit: int) -> Prediction:
-    """The user's answer for one digit of the number read: "the 2nd digit is a 7".
-
-    The rest of the number is taken as read, or as the user already corrected it (a number of the same
-    length), so several digits can be corrected one after another. A reading with a flagged piece, or
-    none at all, is refused: the user writes the whole number instead (prediction_record_feedback).
-    """
-    read = prediction.digits
-    if prediction.status != Prediction.Status.DONE or not read:
-        raise InvalidLabel(_("There is no number read to correct; write the whole number instead."), code="no_number")
-    if prediction.flagged:
-        raise InvalidLabel(_("Part of this number could not be read; write the whole number instead."), code="flagged")
-    if not (0 <= position < len(read)):
-        raise InvalidLabel(
-            _("There is no digit %(position)d: the number read has %(count)d digits (0 is the first).")
-            % {"position": position, "count": len(read)},
-            code="position",
-        )
-    if not (isinstance(digit, int) and 0 <= digit <= 9):
-        raise InvalidLabel(_("The digit must be one of 0 to 9."), code="not_digits")
-    base = prediction.true_digits if len(prediction.true_digits) == len(read) else read
-    corrected = base[:position] + str(digit) + base[position + 1 :]
-    return prediction_record_feedback(prediction=prediction, true_digits=corrected)
-
-
-def prediction_record_review(*, prediction: Prediction, staff_digits: str | None, reviewer) -> Prediction:
-    """A staff member's label, the number it really is, kept apart from the user's feedback; it wins."""
-    prediction.staff_digits = "" if staff_digits is None else label_clean(staff_digits)
-    prediction.reviewed_by = reviewer
-    prediction.reviewed_at = timezone.now()
-    prediction.save(update_fields=["staff_digits", "reviewed_by", "reviewed_at"])
-    return prediction
-
-
 def predictions_delete(*, predictions) -> int:
     """Deletes the predictions and, once the deletion is committed, their files."""
     files = []
@@ -308,106 +247,3 @@ def predictions_delete(*, predictions) -> int:
 
 def prediction_delete(*, prediction: Prediction) -> None:
     predictions_delete(predictions=[prediction])
-
-
-# --- Staff review and the labelled-data export (admin, dashboard, `manage.py export_labelled`) ---
-
-
-def predictions_record_review(*, predictions, staff_digits: str | None, reviewer) -> int:
-    """The same staff label on every given prediction; returns how many were labelled."""
-    staff_digits = None if staff_digits is None else label_clean(staff_digits)
-    count = 0
-    with transaction.atomic():
-        for prediction in predictions:
-            prediction_record_review(prediction=prediction, staff_digits=staff_digits, reviewer=reviewer)
-            count += 1
-    return count
-
-
-@dataclass(frozen=True)
-class ConfirmResult:
-    confirmed: int
-    skipped: int  # nothing to confirm: no label, and no number read (or one with a flagged piece)
-
-
-def predictions_confirm(*, predictions, reviewer) -> ConfirmResult:
-    """Staff agree with the label a row shows: its best known label, else the number the model read.
-
-    Either way the agreed number is stored as the staff label, so the row counts as reviewed and later
-    user feedback cannot override it. A reading with a flagged piece is no number to agree with.
-    """
-    confirmed = skipped = 0
-    with transaction.atomic():
-        for prediction in predictions:
-            read = prediction.digits if prediction.status == Prediction.Status.DONE and not prediction.flagged else ""
-            agreed = prediction.label or read
-            if not agreed:
-                skipped += 1
-                continue
-            prediction_record_review(prediction=prediction, staff_digits=agreed, reviewer=reviewer)
-            confirmed += 1
-    return ConfirmResult(confirmed=confirmed, skipped=skipped)
-
-
-@dataclass(frozen=True)
-class DatasetExport:
-    exported: int  # digits written (one row each)
-    skipped: int  # predictions left out: see labelled_dataset_export
-    predictions: int = 0  # predictions whose digits were written
-
-
-def labelled_dataset_export(*, predictions, out) -> DatasetExport:
-    """Writes the labelled digits of the given predictions, one 28x28 model input each, as an npz file to `out`.
-
-    Each labelled number is cut into its digits from the model-input strip (28 pixels per digit, left to
-    right), each with its digit of the label. That needs the label (staff wins) to have exactly as many
-    digits as pieces were read, and no piece flagged: otherwise which picture goes with which digit is
-    not known, and the prediction is skipped (and counted). Unfinished or unlabelled ones are skipped too.
-
-    The layout is MNIST's, which `mlcore.data.load_labelled_npz` reads (so `python -m mlcore train --extra
-    FILE.npz` can learn from it): x_train uint8 (N, 28, 28), y_train uint8 (N,), plus prediction_ids (N,),
-    model_versions (N,) and positions (N,: the digit's place in its number, 0 first) to trace each image
-    back. `out` is a path or a binary file object.
-    """
-    import numpy as np
-
-    images, labels, ids, versions, positions = [], [], [], [], []
-    skipped = exported_predictions = 0
-    for prediction in predictions:
-        label = prediction.label
-        pieces = len(prediction.digits)
-        if (
-            prediction.status != Prediction.Status.DONE
-            or not label
-            or not prediction.model_input
-            or prediction.flagged
-            or len(label) != pieces
-        ):
-            skipped += 1
-            continue
-        try:
-            with prediction.model_input.open("rb") as stored, Image.open(stored) as picture:
-                strip = np.asarray(picture.convert("L"), dtype=np.uint8)
-        except (OSError, ValueError):
-            logger.warning("Prediction %s: model input unreadable, left out of the export", prediction.pk)
-            skipped += 1
-            continue
-        if strip.shape != (28, 28 * pieces):
-            skipped += 1
-            continue
-        exported_predictions += 1
-        for position, true_digit in enumerate(label):
-            images.append(strip[:, 28 * position : 28 * (position + 1)])
-            labels.append(int(true_digit))
-            ids.append(prediction.pk)
-            versions.append(prediction.model_version)
-            positions.append(position)
-    np.savez_compressed(
-        out,
-        x_train=np.stack(images) if images else np.zeros((0, 28, 28), dtype=np.uint8),
-        y_train=np.asarray(labels, dtype=np.uint8),
-        prediction_ids=np.asarray(ids, dtype=np.int64),
-        model_versions=np.asarray(versions, dtype=str),
-        positions=np.asarray(positions, dtype=np.int64),
-    )
-    return DatasetExport(exported=len(images), skipped=skipped, predictions=exported_predictions)

@@ -1,0 +1,65 @@
+"""Every write to predictions goes through these functions; views, the API, admin and tasks call them.
+
+Split by concern; every name is importable from here: `from recognizer import services`.
+"""
+
+from recognizer.services.export import DatasetExport, labelled_dataset_export
+from recognizer.services.labels import (
+    ConfirmResult,
+    InvalidLabel,
+    label_clean,
+    prediction_correct_digit,
+    prediction_record_feedback,
+    prediction_record_review,
+    predictions_confirm,
+    predictions_record_review,
+)
+from recognizer.services.predictions import (
+    CheckedUpload,
+    UploadRejected,
+    active_classifier,
+    active_model_path,
+    model_input_strip,
+    prediction_create,
+    prediction_delete,
+    prediction_enqueue,
+    prediction_enqueue_noting,
+    prediction_mark_failed,
+    prediction_run,
+    predictions_create,
+    predictions_delete,
+    predictions_requeue_pending,
+    upload_check,
+    uploads_check,
+    upright_size,
+)
+
+__all__ = [
+    "CheckedUpload",
+    "ConfirmResult",
+    "DatasetExport",
+    "InvalidLabel",
+    "UploadRejected",
+    "active_classifier",
+    "active_model_path",
+    "label_clean",
+    "labelled_dataset_export",
+    "model_input_strip",
+    "prediction_correct_digit",
+    "prediction_create",
+    "prediction_delete",
+    "prediction_enqueue",
+    "prediction_enqueue_noting",
+    "prediction_mark_failed",
+    "prediction_record_feedback",
+    "prediction_record_review",
+    "prediction_run",
+    "predictions_confirm",
+    "predictions_create",
+    "predictions_delete",
+    "predictions_record_review",
+    "predictions_requeue_pending",
+    "upload_check",
+    "uploads_check",
+    "upright_size",
+]
