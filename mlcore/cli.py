@@ -13,9 +13,30 @@ from mlcore.paths import DEFAULT_MODEL_PATH
 def _train(args: argparse.Namespace) -> int:
     from mlcore.train import TrainingConfig, train
 
-    config = TrainingConfig(epochs=args.epochs, version=args.version or "", extra=tuple(args.extra))
+    config = TrainingConfig(
+        epochs=args.epochs,
+        version=args.version or "",
+        extra=tuple(args.extra),
+        fine_tune=str(args.fine_tune or ""),
+        learning_rate=args.learning_rate,
+    )
     card = train(config, out_path=args.model)
     print(json.dumps(card, indent=2))
+    return 0
+
+
+def _synthesize(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from mlcore.data import load_mnist
+    from mlcore.training_data import build_extra_training_set
+
+    extra = build_extra_training_set(
+        load_mnist().train, rendered=args.rendered, numbers=args.numbers, others=args.others, seed=args.seed
+    )
+    np.savez_compressed(args.out, x_train=extra.images, y_train=extra.labels)
+    counts = np.bincount(extra.labels, minlength=11)
+    print(f"Wrote {len(extra)} examples to {args.out}: per class {counts.tolist()} (10 = not one digit)")
     return 0
 
 
@@ -80,7 +101,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FILE.npz",
         help="extra labelled images in MNIST's npz layout (x_train, y_train); repeatable",
     )
+    train.add_argument("--fine-tune", type=Path, metavar="MODEL", help="start from this trained model")
+    train.add_argument("--learning-rate", type=float, default=2e-3)
     train.set_defaults(handler=_train)
+
+    synthesize = commands.add_parser(
+        "synthesize", help="training examples from MNIST training digits drawn as pictures (mlcore.training_data)"
+    )
+    synthesize.add_argument("--out", type=Path, required=True, metavar="FILE.npz")
+    synthesize.add_argument("--rendered", type=int, default=30000, help="digits drawn as photos, scans, canvas")
+    synthesize.add_argument("--numbers", type=int, default=3000, help="numbers whose candidate digits are kept")
+    synthesize.add_argument("--others", type=int, default=10000, help="fragments, pairs, letters, scribbles")
+    synthesize.add_argument("--seed", type=int, default=0)
+    synthesize.set_defaults(handler=_synthesize)
 
     evaluate = commands.add_parser(
         "evaluate", help="accuracy, per-class figures and confusion matrix on MNIST's test set"

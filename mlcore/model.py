@@ -7,10 +7,12 @@ Inputs are float32 (N, 28, 28, 1) in 0..1, white ink on black, as MNIST; outputs
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
+# The ten digits, and an 11th answer: "not one digit" (a fragment, two digits, a letter, a scribble).
+NUM_CLASSES = 11
 
 
 def _conv_bn_relu(x, filters: int):
@@ -20,7 +22,7 @@ def _conv_bn_relu(x, filters: int):
     return layers.ReLU()(x)
 
 
-def build_model() -> keras.Model:
+def build_model(num_classes: int = NUM_CLASSES) -> keras.Model:
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
     x = _conv_bn_relu(inputs, 32)
     x = _conv_bn_relu(x, 32)
@@ -35,7 +37,7 @@ def build_model() -> keras.Model:
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     x = layers.Dropout(0.4)(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="digit_cnn")
 
 
@@ -53,3 +55,26 @@ def build_augmenter() -> keras.Sequential:
         ],
         name="augmenter",
     )
+
+
+def with_classes(trained: keras.Model, num_classes: int = NUM_CLASSES) -> keras.Model:
+    """A copy of a trained model with more outputs: every weight kept, the new answers starting unlikely.
+
+    Fine-tuning the 10-digit model into one that also answers "not one digit" keeps what it
+    learnt from MNIST instead of starting over.
+    """
+    model = build_model(num_classes)
+    for old, new in zip(trained.layers, model.layers, strict=True):
+        weights = old.get_weights()
+        if [w.shape for w in weights] == [w.shape for w in new.get_weights()]:
+            new.set_weights(weights)
+            continue
+        kernel, bias = weights  # the output layer
+        added = num_classes - kernel.shape[1]
+        new.set_weights(
+            [
+                np.concatenate([kernel, np.zeros((kernel.shape[0], added), kernel.dtype)], axis=1),
+                np.concatenate([bias, np.full(added, bias.min() - 2.0, bias.dtype)]),
+            ]
+        )
+    return model

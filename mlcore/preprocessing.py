@@ -31,8 +31,12 @@ DEFAULT_MAX_PIXELS = 50_000_000
 WORKING_SIZE = 256
 DECODE_SIZE = 480
 DETAIL_SIZE = 64
+# Pictures at least this big (pixels, shorter side) are lightly blurred before ink is looked for.
+SMOOTH_FROM = 100
 # An ink map below this contrast with the paper (0..1 luminance) is not ink but texture.
 MIN_INK_CONTRAST = 0.03
+# Ink-map values below this are background for measuring the noise (strokes are stronger).
+QUIET_INK = 0.16
 # The noise threshold, in robust standard deviations of the background.
 NOISE_SIGMAS = 6.0
 # MNIST digits' strokes are about this wide relative to the height of the digit.
@@ -189,7 +193,7 @@ def _backgrounds(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     factor = max(1, max(height, width) // 96)
     small_size = (max(1, round(width / factor)), max(1, round(height / factor)))
     small = np.asarray(Image.fromarray(grey, "F").resize(small_size, Image.Resampling.BOX))
-    window = max(3, min(33, min(small.shape) // 2 * 2 + 1))
+    window = max(3, min(33, int(min(small.shape) * 0.6) // 2 * 2 + 1))
     # Near the picture's edges a closing cannot follow a gradient (it has nothing beyond the edge
     # to compare with), so the overall trend of the light is taken out first and put back after.
     trend = _lighting_trend(small)
@@ -204,12 +208,14 @@ def _backgrounds(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     canvas = ndimage.grey_opening(flat, size=window, mode="nearest")
     # The window must be wider than the strokes, but the narrower it is the closer it follows a
     # shadow's edge: once the strokes are seen, it shrinks to a few times their width.
-    narrow = _window_for_strokes(grey, flat, paper, canvas, factor)
-    if narrow < window:
-        paper = ndimage.grey_closing(flat, size=narrow, mode="nearest")
-        canvas = ndimage.grey_opening(flat, size=narrow, mode="nearest")
-    paper = _follow_background(flat, paper, 1.0)
-    canvas = _follow_background(flat, canvas, -1.0)
+    # A tiny picture (an MNIST-sized drawing) is all digit: there is no shadow to follow.
+    if min(height, width) >= SMOOTH_FROM:
+        narrow = _window_for_strokes(grey, flat, paper, canvas, factor)
+        if narrow < window:
+            paper = ndimage.grey_closing(flat, size=narrow, mode="nearest")
+            canvas = ndimage.grey_opening(flat, size=narrow, mode="nearest")
+        paper = _follow_background(flat, paper, 1.0)
+        canvas = _follow_background(flat, canvas, -1.0)
     return smooth_upscaled(paper), smooth_upscaled(canvas)
 
 
@@ -290,11 +296,14 @@ def _quadratic_basis(height: int, width: int) -> np.ndarray:
 def _threshold(ink: np.ndarray) -> float:
     """Where ink starts: well above the noise of the background, measured on the picture itself.
 
-    Most of a picture is background, so the median absolute deviation of the ink map is the
-    background's noise, whatever the strokes do.
+    The noise is measured on the quiet part of the map (a digit that fills a small drawing would
+    inflate it), unless too little of the picture is quiet to tell.
     """
-    ink = ink[::4, ::4]  # a sample is enough for a noise level, and much faster
-    noise = 1.4826 * float(np.median(np.abs(ink - np.median(ink))))
+    step = max(1, min(ink.shape) // 64)  # a sample is enough for a noise level, and much faster
+    sample = ink[::step, ::step]
+    quiet = sample[sample < QUIET_INK]
+    spread = sample if quiet.size < sample.size * 0.2 else quiet
+    noise = 1.4826 * float(np.median(np.abs(spread - np.median(spread))))
     return max(NOISE_SIGMAS * noise, MIN_INK_CONTRAST)
 
 
@@ -302,7 +311,9 @@ def ink_map(grey: np.ndarray) -> np.ndarray | None:
     """Ink strength in 0..1 per pixel (1 = full ink), or None when the picture holds no ink."""
     # A light blur averages the sensor's noise away (a faint pen can be only a few noise levels
     # darker than the paper) while strokes, wider than a pixel or two here, keep their shape.
-    grey = ndimage.gaussian_filter(grey, 0.8, truncate=2.5)
+    # A tiny picture (an MNIST-sized drawing) has no such noise and too few pixels to spare.
+    if min(grey.shape) >= SMOOTH_FROM:
+        grey = ndimage.gaussian_filter(grey, 0.8, truncate=2.5)
     paper, canvas = _backgrounds(grey)
     # Ink on paper is divided by the paper's brightness so ink in a shadow counts as much as ink in light.
     candidates = [(paper - grey) / np.maximum(paper, 0.15), grey - canvas]

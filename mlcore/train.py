@@ -27,6 +27,7 @@ class TrainingConfig:
     seed: int = 1
     version: str = ""
     extra: tuple[str, ...] = ()
+    fine_tune: str = ""  # a trained model to start from (its weights kept), instead of from scratch
 
 
 def _as_model_input(images: np.ndarray) -> np.ndarray:
@@ -36,10 +37,10 @@ def _as_model_input(images: np.ndarray) -> np.ndarray:
 def _training_dataset(data: DigitSet, config: TrainingConfig):
     import tensorflow as tf
 
-    from mlcore.model import build_augmenter
+    from mlcore.model import NUM_CLASSES, build_augmenter
 
     augmenter = build_augmenter()
-    labels = np.eye(10, dtype=np.float32)[data.labels]
+    labels = np.eye(NUM_CLASSES, dtype=np.float32)[data.labels]
     dataset = tf.data.Dataset.from_tensor_slices((_as_model_input(data.images), labels))
     dataset = dataset.shuffle(len(data), seed=config.seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(config.batch_size)
@@ -51,7 +52,7 @@ def train(config: TrainingConfig, out_path: Path = DEFAULT_MODEL_PATH) -> dict:
     import keras
     import tensorflow as tf
 
-    from mlcore.model import build_model
+    from mlcore.model import NUM_CLASSES, build_model
 
     keras.utils.set_random_seed(config.seed)
     splits = load_mnist()
@@ -59,7 +60,13 @@ def train(config: TrainingConfig, out_path: Path = DEFAULT_MODEL_PATH) -> dict:
     if config.extra:
         train_set = concatenate(train_set, *(load_labelled_npz(p) for p in config.extra))
 
-    model = build_model()
+    if config.fine_tune:
+        from mlcore.inference import load_keras_model
+        from mlcore.model import with_classes
+
+        model = with_classes(load_keras_model(config.fine_tune))
+    else:
+        model = build_model()
     steps_per_epoch = int(np.ceil(len(train_set) / config.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(
         config.learning_rate,
@@ -73,7 +80,7 @@ def train(config: TrainingConfig, out_path: Path = DEFAULT_MODEL_PATH) -> dict:
     )
     validation = (
         _as_model_input(splits.validation.images),
-        np.eye(10, dtype=np.float32)[splits.validation.labels],
+        np.eye(NUM_CLASSES, dtype=np.float32)[splits.validation.labels],
     )
     threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
     print(
@@ -103,7 +110,9 @@ def train(config: TrainingConfig, out_path: Path = DEFAULT_MODEL_PATH) -> dict:
             "validation_images": len(splits.validation),
             "test_images": len(splits.test),
             "extra": [str(p) for p in config.extra],
+            "fine_tuned_from": config.fine_tune or None,
         },
+        "classes": "0-9 and 10 = not one digit",
         "epochs": config.epochs,
         "batch_size": config.batch_size,
         "training_seconds": round(seconds, 1),

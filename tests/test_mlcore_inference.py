@@ -33,7 +33,7 @@ def test_the_committed_model_card_reports_at_least_99_60_percent_on_mnist_test()
 
 def test_the_committed_model_really_scores_what_its_card_says(classifier):
     test = load_mnist_arrays()[1]
-    accuracy = float((classifier.probabilities(test.images).argmax(axis=1) == test.labels).mean())
+    accuracy = float((classifier.digit_probabilities(test.images).argmax(axis=1) == test.labels).mean())
     assert accuracy >= 0.996
     assert accuracy == pytest.approx(read_model_card(DEFAULT_MODEL_PATH)["test_accuracy"], abs=1e-4)
 
@@ -46,16 +46,19 @@ def test_a_batch_gives_the_same_answers_as_one_by_one(classifier):
 
 
 def test_a_photo_is_read_with_its_confidence_and_the_input_the_model_saw(classifier):
-    result = classifier.classify_upload(paper_photo(7))
-    assert result.digit == 7
+    result = classifier.read_upload(paper_photo(7))
+    assert result.digit == 7 and result.digits == "7"
     assert 0.5 < result.confidence <= 1.0
-    assert len(result.probabilities) == 10 and abs(sum(result.probabilities) - 1) < 1e-4
-    assert result.model_input.shape == (28, 28)
+    (seven,) = result.readings
+    # The ten digit probabilities; what they leave of 1 is the model's doubt that this is one digit.
+    assert len(seven.probabilities) == 10 and 0.5 < sum(seven.probabilities) <= 1 + 1e-4
+    assert seven.model_input.shape == (28, 28)
 
 
 def test_a_blank_picture_is_answered_no_digit_not_a_guess(classifier):
-    result = classifier.classify_upload(blank_picture())
+    result = classifier.read_upload(blank_picture())
     assert result.digit is None and result.confidence is None
+    assert result.digits == "" and not result.found
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -80,7 +83,8 @@ def test_predict_json_prints_one_object_per_file(tmp_path):
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["file"] for line in lines] == [str(seven), str(blank), str(broken), str(tmp_path / "missing.png")]
     assert lines[0]["digit"] == 7 and lines[0]["error"] is None and len(lines[0]["probabilities"]) == 10
-    assert lines[1]["digit"] is None and lines[1]["error"] is None
+    assert lines[0]["digits"] == "7" and len(lines[0]["boxes"]) == 1 and len(lines[0]["boxes"][0]) == 4
+    assert lines[1]["digit"] is None and lines[1]["digits"] == "" and lines[1]["error"] is None
     assert lines[2]["digit"] is None and "not a picture" in lines[2]["error"]
     assert "cannot read" in lines[3]["error"]
     assert result.returncode == 1  # some files had errors
@@ -126,7 +130,7 @@ def test_the_web_process_does_not_import_tensorflow():
 def test_every_accepted_format_gives_the_digit_written(classifier, image_format):
     picture = Image.open(io.BytesIO(paper_photo(4, image_format="PNG")))
     data = encode(picture.convert("P" if image_format == "GIF" else "RGB"), image_format)
-    assert classifier.classify_upload(data).digit == 4
+    assert classifier.read_upload(data).digit == 4
 
 
 def test_an_animated_gif_is_read_from_its_first_frame(classifier):
@@ -134,4 +138,4 @@ def test_an_animated_gif_is_read_from_its_first_frame(classifier):
     animation = io.BytesIO()
     first.save(animation, format="GIF", save_all=True, append_images=[second], duration=500, loop=0)
     assert Image.open(io.BytesIO(animation.getvalue())).n_frames == 2
-    assert classifier.classify_upload(animation.getvalue()).digit == 3
+    assert classifier.read_upload(animation.getvalue()).digit == 3

@@ -21,7 +21,7 @@ def classifier():
 
 def test_at_least_98_percent_of_realistic_uploads_are_read_right(classifier):
     uploads = realistic_uploads(UPLOADS, seed=2026)
-    results = classifier.classify_uploads([u.data for u in uploads])
+    results = classifier.read_uploads([u.data for u in uploads])
     right = defaultdict(int)
     total = defaultdict(int)
     for upload, result in zip(uploads, results, strict=True):
@@ -44,8 +44,8 @@ def test_raw_resizing_as_the_seed_project_did_is_far_worse(classifier):
 
     uploads = realistic_uploads(300, seed=7)
     raw = np.stack([np.asarray(Image.open(io.BytesIO(u.data)).convert("L").resize((28, 28))) for u in uploads])
-    seed_accuracy = float((classifier.probabilities(raw).argmax(axis=1) == [u.label for u in uploads]).mean())
-    ours = classifier.classify_uploads([u.data for u in uploads])
+    seed_accuracy = float((classifier.digit_probabilities(raw).argmax(axis=1) == [u.label for u in uploads]).mean())
+    ours = classifier.read_uploads([u.data for u in uploads])
     our_accuracy = float(np.mean([getattr(r, "digit", None) == u.label for r, u in zip(ours, uploads, strict=True)]))
     print(f"\nRaw resize: {seed_accuracy:.1%}, our preprocessing: {our_accuracy:.1%}")
     assert our_accuracy > seed_accuracy + 0.5
