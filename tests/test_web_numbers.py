@@ -43,7 +43,7 @@ def number_row(
     for i, pixels in enumerate(inputs):
         big = np.asarray(Image.fromarray(pixels).resize((56, 56)))
         picture[22:78, 20 + i * DIGIT_WIDTH : 76 + i * DIGIT_WIDTH] -= (big * 0.8).astype(np.uint8)
-    confidences = [0.4 if c == "?" else 0.9 + 0.01 * i for i, c in enumerate(digits)]
+    confidences = [0.4 if c == "?" else 0.9 + 0.01 * (i % 5) for i, c in enumerate(digits)]
     probabilities = []
     for c, confidence in zip(digits, confidences, strict=True):
         likeliest = int(c) if c.isdigit() else 5
