@@ -32,7 +32,8 @@
         badge.className = "status-badge status-" + data.status;
         var number = item.querySelector('[data-field="digits"]');
         number.textContent = data.number_found ? data.digits : data.no_digit_found ? "–" : data.finished ? "!" : "…";
-        number.classList.toggle("history-number-long", data.digits.length > 4);
+        number.classList.toggle("history-number-long", data.digits.length > 4 && data.digits.length <= 8);
+        number.classList.toggle("history-number-longer", data.digits.length > 8);
         item.querySelector('[data-field="confidence"]').textContent =
           data.confidence_percent ? data.confidence_percent + "%" : "";
         if (!data.finished) window.setTimeout(function () { follow(item, attempts + 1); }, attempts < 60 ? 1500 : 4000);
