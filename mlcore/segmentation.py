@@ -126,13 +126,14 @@ def stroke_mask(ink: np.ndarray) -> np.ndarray:
 def _remove_ruled_lines(solid: np.ndarray) -> np.ndarray:
     """Drops long, thin straight lines (a ruled page, a margin, a form's box) but not digit strokes.
 
-    A line is at least half the picture long and at most ~1.5% of it thick; a digit's bar is
-    shorter or, when the digit fills the picture, far thicker.
+    A ruled line runs along at least half the picture, a margin down nearly all of it, and
+    either is at most ~1.5% of the picture thick; a digit's bar is shorter or, when the digit
+    fills the picture, far thicker, and a 1 never spans the whole height.
     """
     height, width = solid.shape
     thin = max(2, int(round(0.015 * max(height, width))))
     lines = np.zeros_like(solid)
-    for axis, length in ((1, width // 2), (0, height // 2)):
+    for axis, length in ((1, width // 2), (0, int(height * 0.9))):
         if length < 8:
             continue
         structure = np.ones((1, length) if axis == 1 else (length, 1), dtype=bool)
