@@ -33,7 +33,6 @@ SEED_INK = 0.5
 MAX_DIGIT_WIDTH = 1.5
 # A piece wider than this (in line heights) may be touching digits: it gets candidate cuts.
 SPLIT_WIDTH = 0.8
-MAX_CUTS_PER_PIECE = 7
 MAX_PIECES_PER_DIGIT = 5
 # Cuts are at least this far apart and from a piece's ends (in line heights): no digit is thinner.
 CUT_SPACING = 0.28
@@ -208,20 +207,54 @@ def _overlapping_columns(marks: list[int], slices) -> list[list[int]]:
 def _cut_into_pieces(
     cluster: list[int], labels: np.ndarray, slices, owner: np.ndarray, first_label: int, line_height: float
 ) -> list[InkPiece]:
-    """The cluster as one piece, or sliced at candidate cut columns when it is wide enough to hold several digits."""
+    """The cluster as one piece, or cut along candidate paths when it is wide enough to hold several digits."""
     left, top, right, bottom = _box_of(cluster, slices)
     mask = np.isin(labels[top:bottom, left:right], [i + 1 for i in cluster])
     cuts = candidate_cuts(mask, line_height) if right - left > SPLIT_WIDTH * line_height else []
+    reach = max(1, int(CUT_SPACING * line_height / 2) - 1)
+    paths = [_cut_path(mask, column, reach) for column in cuts]
+    # Each pixel belongs to the part between the paths on its left and on its right.
+    columns = np.arange(mask.shape[1])[np.newaxis, :]
+    part_of = sum((columns >= path[:, np.newaxis]).astype(np.int32) for path in paths) if paths else 0
+    part_of = np.broadcast_to(part_of, mask.shape)
     pieces = []
-    for start, stop in zip([0, *cuts], [*cuts, right - left], strict=True):
-        part = mask[:, start:stop]
-        rows = np.flatnonzero(part.any(axis=1))
+    for index in range(len(cuts) + 1):
+        part = mask & (part_of == index)
+        rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
         if rows.size == 0:
             continue
         label = first_label + len(pieces)
-        owner[top:bottom, left + start : left + stop][part] = label
-        pieces.append(InkPiece(label, top + int(rows[0]), left + start, top + int(rows[-1]) + 1, left + stop))
+        owner[top:bottom, left:right][part] = label
+        pieces.append(
+            InkPiece(label, top + int(rows[0]), left + int(cols[0]), top + int(rows[-1]) + 1, left + int(cols[-1]) + 1)
+        )
     return pieces
+
+
+def _cut_path(mask: np.ndarray, column: int, reach: int) -> np.ndarray:
+    """The column at each row of the top-to-bottom path near `column` that crosses the least ink.
+
+    Touching digits rarely meet along a straight vertical line: a path that may step one column
+    per row goes round a neighbour's curve and through the thinnest part of the join.
+    """
+    height, width = mask.shape
+    low, high = max(column - reach, 0), min(column + reach + 1, width)
+    ink = mask[:, low:high].astype(np.float32)
+    # Among paths crossing as little ink, the straighter and the nearer the chosen column wins.
+    ink += 0.01 * np.abs(np.arange(low, high) - column)[np.newaxis, :] / max(reach, 1)
+    cost = ink[0].copy()
+    steps = np.zeros(ink.shape, dtype=np.int8)
+    for row in range(1, height):
+        options = np.stack([np.r_[np.inf, cost[:-1]], cost, np.r_[cost[1:], np.inf]])  # from left, above, right
+        choice = options.argmin(axis=0)
+        steps[row] = choice - 1
+        cost = options[choice, np.arange(cost.size)] + ink[row]
+    path = np.empty(height, dtype=np.int64)
+    position = int(cost.argmin())
+    for row in range(height - 1, -1, -1):
+        path[row] = position + low
+        position += int(steps[row, position])
+    return path
 
 
 def candidate_cuts(mask: np.ndarray, line_height: float) -> list[int]:
@@ -238,10 +271,11 @@ def candidate_cuts(mask: np.ndarray, line_height: float) -> list[int]:
     right_ok = values <= np.concatenate([values[1:], [np.inf]])
     order = inner[left_ok & right_ok][np.argsort(values[left_ok & right_ok], kind="stable")]
     cuts: list[int] = []
+    most = int(width / spacing)  # as many as fit: a long run of touching digits needs one per join
     for column in order:
         if all(abs(column - c) >= spacing for c in cuts):
             cuts.append(int(column))
-        if len(cuts) == MAX_CUTS_PER_PIECE:
+        if len(cuts) == most:
             break
     # Touching digits joined along a long stroke may leave no clear minimum: also try even splits.
     expected = int(round(width / (0.6 * line_height)))
