@@ -135,22 +135,41 @@ def _remove_ruled_lines(solid: np.ndarray) -> np.ndarray:
     for axis, length in ((1, width // 2), (0, int(height * 0.9))):
         if length < 8:
             continue
-        structure = np.ones((1, length) if axis == 1 else (length, 1), dtype=bool)
-        long_runs = ndimage.binary_opening(solid, structure=structure)
+        long_runs = _runs_at_least(solid, length, axis)
         if not long_runs.any():
             continue
         # Only thin runs: a thick band (a digit's body, a shadow) keeps its pixels.
-        across = (thin + 1, 1) if axis == 1 else (1, thin + 1)
-        thick = ndimage.binary_opening(long_runs, structure=np.ones(across, dtype=bool))
-        lines |= long_runs & ~thick
+        lines |= long_runs & ~_runs_at_least(long_runs, thin + 1, 1 - axis)
     if not lines.any():
         return solid
     # Take the line's soft fringe too, so it leaves no dotted trace behind.
     return solid & ~ndimage.binary_dilation(lines, iterations=1)
 
 
-def locate_number(ink: np.ndarray) -> NumberLayout | None:
-    """The pieces of the line of digits in an ink map, left to right; None when there is no ink."""
+def _runs_at_least(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
+    """The pixels of `mask` in a straight run of at least `length` along `axis` (a binary opening by
+    a line, in time independent of the line's length)."""
+    if mask.shape[axis] < length:
+        return np.zeros_like(mask)
+    counts = np.cumsum(mask, axis=axis, dtype=np.int32)
+    counts = np.concatenate([np.zeros_like(counts.take([0], axis=axis)), counts], axis=axis)
+    size = mask.shape[axis]
+    # A full window starts at i when the `length` pixels from i on are all set.
+    starts = (
+        counts.take(range(length, size + 1), axis=axis) - counts.take(range(0, size - length + 1), axis=axis)
+    ) == length
+    # A pixel is covered when a full window started within `length` before it.
+    started = np.cumsum(starts, axis=axis, dtype=np.int32)
+    started = np.concatenate([started, np.repeat(started.take([-1], axis=axis), length - 1, axis=axis)], axis=axis)
+    before = np.concatenate([np.zeros_like(started.take(range(length), axis=axis)), started], axis=axis)
+    return (started - before.take(range(size), axis=axis)) > 0
+
+
+def locate_number(ink: np.ndarray, *, cut: bool = True) -> NumberLayout | None:
+    """The pieces of the line of digits in an ink map, left to right; None when there is no ink.
+
+    With `cut` False, wide pieces are left whole: enough to know where the line is and how tall.
+    """
     solid = _remove_ruled_lines(stroke_mask(ink))
     labels, count = ndimage.label(solid, structure=np.ones((3, 3)))
     if count == 0:
@@ -176,7 +195,7 @@ def locate_number(ink: np.ndarray) -> NumberLayout | None:
             continue  # a speck, a dot of noise
         if not band[0] <= (top + bottom) / 2 <= band[1]:
             continue  # not on the line: a mark above or below it, another line
-        pieces += _cut_into_pieces(cluster, labels, slices, owner, len(pieces) + 1, line_height)
+        pieces += _cut_into_pieces(cluster, labels, slices, owner, len(pieces) + 1, line_height if cut else np.inf)
     return NumberLayout(ink=ink, owner=owner, pieces=pieces, line_height=line_height)
 
 
@@ -210,8 +229,11 @@ def _cut_into_pieces(
     """The cluster as one piece, or cut along candidate paths when it is wide enough to hold several digits."""
     left, top, right, bottom = _box_of(cluster, slices)
     mask = np.isin(labels[top:bottom, left:right], [i + 1 for i in cluster])
-    cuts = candidate_cuts(mask, line_height) if right - left > SPLIT_WIDTH * line_height else []
-    reach = max(1, int(CUT_SPACING * line_height / 2) - 1)
+    if right - left <= SPLIT_WIDTH * line_height:
+        cuts = []
+    else:
+        cuts = candidate_cuts(mask, line_height)
+        reach = max(1, int(CUT_SPACING * line_height / 2) - 1)
     paths = [_cut_path(mask, column, reach) for column in cuts]
     # Each pixel belongs to the part between the paths on its left and on its right.
     columns = np.arange(mask.shape[1])[np.newaxis, :]
@@ -331,37 +353,32 @@ def find_number(image: Image.Image) -> NumberLayout | None:
     at again in the picture as decoded, around where they are, so thin strokes keep their shape.
     """
     factor = working_factor(image.size)
-    layout = _layout_of(grey_copy(image, factor), factor, (0, 0), image.info.get("decoded_scale", 1.0))
-    if layout is None or not layout.pieces:
+    decoded_scale = image.info.get("decoded_scale", 1.0)
+    ink = ink_map(grey_copy(image, factor))
+    outline = None if ink is None else locate_number(ink, cut=False)
+    if outline is None or not outline.pieces:
         return None
-    if factor > 1 and layout.line_height < DETAIL_SIZE:
-        left, top, right, bottom = layout.run_box(0, len(layout.pieces))
-        margin = 0.5 * layout.line_height
+    if factor > 1 and outline.line_height < DETAIL_SIZE:
+        left, top, right, bottom = outline.run_box(0, len(outline.pieces))
+        margin = 0.5 * outline.line_height
         region = (
             int(max((left - margin) * factor, 0)),
             int(max((top - margin) * factor, 0)),
             int(min((right + margin) * factor, image.width)),
             int(min((bottom + margin) * factor, image.height)),
         )
-        detail_factor = max(1, int(layout.line_height * factor // DETAIL_SIZE))
-        detailed = _layout_of(
-            grey_copy(image.crop(region), detail_factor),
-            detail_factor,
-            region[:2],
-            image.info.get("decoded_scale", 1.0),
-        )
+        detail_factor = max(1, int(outline.line_height * factor // DETAIL_SIZE))
+        detail_ink = ink_map(grey_copy(image.crop(region), detail_factor))
+        detailed = None if detail_ink is None else locate_number(detail_ink)
         if detailed is not None and detailed.pieces:
-            return detailed
-    return layout
+            return _placed(detailed, detail_factor, region[:2], decoded_scale)
+    # The digits are big enough in the working copy: cut them there.
+    return _placed(locate_number(ink), factor, (0, 0), decoded_scale)
 
 
-def _layout_of(grey: np.ndarray, factor: int, origin: tuple[int, int], decoded_scale: float) -> NumberLayout | None:
-    ink = ink_map(grey)
-    if ink is None:
-        return None
-    layout = locate_number(ink)
-    if layout is not None:
-        # ink-map pixels -> decoded pixels -> the original picture's pixels
-        layout.scale = factor * decoded_scale
-        layout.offset = (origin[0] * decoded_scale, origin[1] * decoded_scale)
+def _placed(layout: NumberLayout, factor: int, origin: tuple[int, int], decoded_scale: float) -> NumberLayout:
+    """The layout with the way from its ink map's pixels to the original picture's: through the
+    decoded picture (shrunk by `factor`, cropped at `origin`), which a big JPEG gives reduced."""
+    layout.scale = factor * decoded_scale
+    layout.offset = (origin[0] * decoded_scale, origin[1] * decoded_scale)
     return layout
