@@ -19,6 +19,7 @@ def _train(args: argparse.Namespace) -> int:
         extra=tuple(args.extra),
         fine_tune=str(args.fine_tune or ""),
         learning_rate=args.learning_rate,
+        mnist_repeat=args.mnist_repeat,
     )
     card = train(config, out_path=args.model)
     print(json.dumps(card, indent=2))
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     train.add_argument("--fine-tune", type=Path, metavar="MODEL", help="start from this trained model")
     train.add_argument("--learning-rate", type=float, default=2e-3)
+    train.add_argument("--mnist-repeat", type=int, default=1, help="MNIST's images this many times per epoch")
     train.set_defaults(handler=_train)
 
     synthesize = commands.add_parser(

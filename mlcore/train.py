@@ -28,6 +28,7 @@ class TrainingConfig:
     version: str = ""
     extra: tuple[str, ...] = ()
     fine_tune: str = ""  # a trained model to start from (its weights kept), instead of from scratch
+    mnist_repeat: int = 1  # MNIST's training images this many times per epoch, to weigh them against the extra
 
 
 def _as_model_input(images: np.ndarray) -> np.ndarray:
@@ -56,9 +57,7 @@ def train(config: TrainingConfig, out_path: Path = DEFAULT_MODEL_PATH) -> dict:
 
     keras.utils.set_random_seed(config.seed)
     splits = load_mnist()
-    train_set = splits.train
-    if config.extra:
-        train_set = concatenate(train_set, *(load_labelled_npz(p) for p in config.extra))
+    train_set = concatenate(*[splits.train] * config.mnist_repeat, *(load_labelled_npz(p) for p in config.extra))
 
     if config.fine_tune:
         from mlcore.inference import load_keras_model
@@ -110,6 +109,7 @@ def train(config: TrainingConfig, out_path: Path = DEFAULT_MODEL_PATH) -> dict:
             "validation_images": len(splits.validation),
             "test_images": len(splits.test),
             "extra": [str(p) for p in config.extra],
+            "mnist_repeat": config.mnist_repeat,
             "fine_tuned_from": config.fine_tune or None,
         },
         "classes": "0-9 and 10 = not one digit",
