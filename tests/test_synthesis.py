@@ -102,3 +102,73 @@ def test_set_covers_every_family():
     assert len(families) == 3 * 4 * 4
     assert all(len(p.text) == len(p.boxes) for p in pictures)
     assert {len(p.text) for p in pictures if p.gap is None} == {1}
+
+
+@pytest.mark.parametrize("kind", synthesis.NON_DIGIT_KINDS)
+def test_non_digit_pictures_decode_and_have_nothing_to_read(kind):
+    for seed in range(4):
+        pic = synthesis.synthetic_non_digit(np.random.default_rng(seed), kind=kind)
+        again = synthesis.synthetic_non_digit(np.random.default_rng(seed), kind=kind)
+        assert pic == again  # deterministic
+        assert pic.text == "" and pic.boxes == [] and pic.gap is None
+        assert pic.picture in synthesis.PICTURE_STYLES
+        pixels = _decode(pic.data)
+        assert min(pixels.shape) >= 100
+        if kind in ("printed", "scribble"):
+            assert np.ptp(pixels) > 30, f"seed {seed}: no visible marks"
+
+
+def test_random_non_digit_kinds():
+    rng = np.random.default_rng(0)
+    pictures = [synthesis.synthetic_non_digit(rng) for _ in range(12)]
+    assert all(p.text == "" and p.boxes == [] for p in pictures)
+
+
+def test_table_shows_beyond_the_page_and_clear_of_the_digits():
+    shown = 0
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        ink, boxes = synthesis.compose_number([DIGITS[2], DIGITS[0], DIGITS[1]], 60, "ordinary", "wide", rng)
+        data, placed, table = synthesis._render(ink, boxes, False, "paper_photo", "ordinary", rng, scene=("table",))
+        image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), np.float32)
+        assert len(placed) == 3
+        for left, top, right, bottom in placed:
+            assert 0 <= left < right <= image.shape[1] and 0 <= top < bottom <= image.shape[0]
+            if table is not None:
+                assert table[top:bottom, left:right].max() == 0, f"seed {seed}: the table covers a digit"
+        if table is None:
+            continue
+        shown += 1
+        assert 0.03 < table.mean() < 0.35
+        # The table is another colour than the paper beside it (the same light falls on both).
+        near = ndimage.binary_dilation(table > 0.99, iterations=12) & (table == 0)
+        beyond = ndimage.binary_erosion(table > 0.99, iterations=2) & ndimage.binary_dilation(table == 0, iterations=14)
+        difference = np.abs(np.median(image[beyond], 0) - np.median(image[near], 0)).sum()
+        assert difference > 25, f"seed {seed}: table and paper differ by only {difference}"
+    assert shown >= 6
+
+
+def test_page_edge_keeps_clear_of_the_writing():
+    for seed in range(10):
+        keep = (100, 80, 300, 200)
+        table = synthesis._page_edge(300, 400, keep, np.random.default_rng(seed))
+        if table is not None:
+            assert table[80:200, 100:300].max() == 0
+            assert 0.03 < table.mean() < 0.35
+    assert synthesis._page_edge(300, 400, (0, 0, 400, 300), np.random.default_rng(0)) is None
+
+
+def test_shadow_and_paper_marks_stay_faint_enough():
+    rng = np.random.default_rng(4)
+    shadow = synthesis._sharp_shadow(240, 320, rng)
+    assert 0.59 <= shadow.min() and shadow.max() <= 1.0
+    marks = synthesis._paper_marks(240, 320, rng)
+    assert 0.8 < marks.min() and marks.max() < 1.15
+
+
+def test_photo_scenes_keep_pictures_deterministic():
+    for scene in [("shadow",), ("marks",), synthesis.SCENE_EXTRAS]:
+        ink, boxes = synthesis.compose_number([DIGITS[0], DIGITS[1]], 60, "ordinary", "wide", np.random.default_rng(1))
+        first = synthesis._render(ink, boxes, False, "paper_photo", "ordinary", np.random.default_rng(2), scene=scene)
+        second = synthesis._render(ink, boxes, False, "paper_photo", "ordinary", np.random.default_rng(2), scene=scene)
+        assert first[0] == second[0] and first[1] == second[1]
