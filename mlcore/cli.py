@@ -33,7 +33,12 @@ def _synthesize(args: argparse.Namespace) -> int:
     from mlcore.training_data import build_extra_training_set
 
     extra = build_extra_training_set(
-        load_mnist().train, rendered=args.rendered, numbers=args.numbers, others=args.others, seed=args.seed
+        load_mnist().train,
+        rendered=args.rendered,
+        numbers=args.numbers,
+        others=args.others,
+        non_digits=args.non_digits,
+        seed=args.seed,
     )
     np.savez_compressed(args.out, x_train=extra.images, y_train=extra.labels)
     counts = np.bincount(extra.labels, minlength=11)
@@ -114,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     synthesize.add_argument("--rendered", type=int, default=30000, help="digits drawn as photos, scans, canvas")
     synthesize.add_argument("--numbers", type=int, default=3000, help="numbers whose candidate digits are kept")
     synthesize.add_argument("--others", type=int, default=10000, help="fragments, pairs, letters, scribbles")
+    synthesize.add_argument("--non-digits", type=int, default=1500, help="pictures with no digit, cut as numbers")
     synthesize.add_argument("--seed", type=int, default=0)
     synthesize.set_defaults(handler=_synthesize)
 

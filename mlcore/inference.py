@@ -51,6 +51,8 @@ class FileReading:
 def load_keras_model(path: Path | str = DEFAULT_MODEL_PATH):
     import keras
 
+    import mlcore.model  # noqa: F401  (registers the layers a saved model may use)
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No model at {path}: run `make train` first.")
@@ -178,24 +180,38 @@ def shared_classifier(path: str = str(DEFAULT_MODEL_PATH)) -> DigitClassifier:
     return DigitClassifier.load(path)
 
 
-def _digit_readings(layout: NumberLayout, run_probabilities: np.ndarray, run_inputs: np.ndarray):
+def _digit_readings(layout: NumberLayout, run_probabilities: np.ndarray, run_inputs: np.ndarray) -> list[DigitReading]:
     """The digits of the best grouping of the layout's pieces, left to right.
 
-    A group the model cannot read as one digit is flagged; a small one is a mark (a comma, a
-    dash, dirt) and left out, since a number never has a digit that much smaller than the rest.
+    A group the model cannot read as one digit is flagged. A flagged mark that cannot be part of
+    the number is left out: one much smaller than the digits (a comma, a dash, dirt), one far
+    bigger (a line, a shadow's edge), or one standing apart at either end of the number.
     """
+    height = layout.line_height
+    groups = []
     for start, stop, index in best_grouping(len(layout.pieces), layout.runs, run_probabilities):
+        left, top, right, bottom = layout.run_box(start, stop)
+        size = max(right - left, bottom - top)
+        flagged = float(run_probabilities[index].max()) < FLAG_BELOW
+        if flagged and (size < SMALL_MARK * height or right - left > 2 * height or bottom - top > 1.8 * height):
+            continue
+        groups.append((start, stop, index, flagged, left, right))
+    # Something unreadable beside the number, well apart from it, is not one of its digits.
+    while len(groups) > 1 and groups[0][3] and groups[1][4] - groups[0][5] > height:
+        groups.pop(0)
+    while len(groups) > 1 and groups[-1][3] and groups[-1][4] - groups[-2][5] > height:
+        groups.pop()
+    readings = []
+    for start, stop, index, flagged, _, _ in groups:
         probabilities = run_probabilities[index]
         likeliest = int(probabilities.argmax())
-        confidence = float(probabilities[likeliest])
-        flagged = confidence < FLAG_BELOW
-        left, top, right, bottom = layout.run_box(start, stop)
-        if flagged and max(right - left, bottom - top) < SMALL_MARK * layout.line_height:
-            continue
-        yield DigitReading(
-            digit=None if flagged else likeliest,
-            confidence=confidence,
-            probabilities=[float(p) for p in probabilities],
-            box=layout.original_box(start, stop),
-            model_input=run_inputs[index],
+        readings.append(
+            DigitReading(
+                digit=None if flagged else likeliest,
+                confidence=float(probabilities[likeliest]),
+                probabilities=[float(p) for p in probabilities],
+                box=layout.original_box(start, stop),
+                model_input=run_inputs[index],
+            )
         )
+    return readings

@@ -176,8 +176,12 @@ def locate_number(ink: np.ndarray, *, cut: bool = True) -> NumberLayout | None:
         return None
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(np.float64)
     slices = ndimage.find_objects(labels)
+    edges = _straight_edges(labels, slices)
+    if len(edges) == count:
+        return None
     # Dust is far smaller than any stroke of a digit (even a skipped pen's dash).
-    marks = [i for i in range(count) if areas[i] >= DUST_AREA * areas.max()]
+    biggest = max(areas[i] for i in range(count) if i not in edges)
+    marks = [i for i in range(count) if i not in edges and areas[i] >= DUST_AREA * biggest]
     # The parts of one digit share its columns (the bar of a 5, the dashes of a skipping pen),
     # so the line's height and place are judged on such clusters, not on loose parts.
     clusters = _overlapping_columns(marks, slices)
@@ -197,6 +201,27 @@ def locate_number(ink: np.ndarray, *, cut: bool = True) -> NumberLayout | None:
             continue  # not on the line: a mark above or below it, another line
         pieces += _cut_into_pieces(cluster, labels, slices, owner, len(pieces) + 1, line_height if cut else np.inf)
     return NumberLayout(ink=ink, owner=owner, pieces=pieces, line_height=line_height)
+
+
+def _straight_edges(labels: np.ndarray, slices) -> set[int]:
+    """Marks that are long straight lines running off the picture: the paper's edge against a
+    table, a fold, the grain of the wood beyond the page. A digit's stroke is not straight that
+    long, and digits are written inside the picture, not across its border."""
+    height, width = labels.shape
+    reach = 0.25 * min(height, width)
+    thin = max(1.5, 0.01 * min(height, width))
+    edges = set()
+    for index, (rows, cols) in enumerate(slices):
+        touches = rows.start == 0 or cols.start == 0 or rows.stop == height or cols.stop == width
+        if not touches or max(rows.stop - rows.start, cols.stop - cols.start) < reach:
+            continue
+        ys, xs = np.nonzero(labels[rows, cols] == index + 1)
+        step = max(1, ys.size // 2000)  # a sample is enough to tell a line
+        points = np.stack([ys[::step], xs[::step]]).astype(np.float64)
+        spread = np.linalg.eigvalsh(np.cov(points)) if points.shape[1] > 2 else np.zeros(2)
+        if np.sqrt(max(spread[0], 0.0)) <= thin:  # the spread across the line
+            edges.add(index)
+    return edges
 
 
 def _box_of(marks: list[int], slices) -> tuple[int, int, int, int]:

@@ -10,7 +10,8 @@ So, from MNIST *training* digits only (the test digits stay for judging), we mak
   with its digit when it is one digit, and "not one digit" (class 10) when it is a fragment or
   holds parts of two digits, so the model can judge the cuts;
 - other things that are not one digit: parts of digits, two digits side by side, printed letters,
-  scribbles.
+  scribbles, and whatever the segmentation finds in pictures with no digit (a table's edge, a
+  shadow, a ruled line, a printed word).
 
 Each example is a 28x28 uint8 model input, white ink on black, as MNIST.
 """
@@ -172,6 +173,22 @@ def number_runs(images: np.ndarray, labels: np.ndarray, count: int, seed: int) -
     return DigitSet(np.stack(inputs), np.asarray(classes, dtype=np.uint8))
 
 
+def non_digit_runs(count: int, seed: int) -> np.ndarray:
+    """What the segmentation proposes in pictures with no digit at all (blank paper beside a
+    table, a ruled page, a printed word, scribbles): each candidate run is "not one digit"."""
+    from mlcore.synthesis import synthetic_non_digit
+
+    rng = np.random.default_rng(seed)
+    inputs = []
+    for _ in range(count):
+        layout = find_number(decode_image(synthetic_non_digit(rng).data))
+        if layout is None or not layout.runs:
+            continue
+        runs = [layout.runs[i] for i in rng.permutation(len(layout.runs))[:6]]
+        inputs += [layout.model_input(start, stop) for start, stop in runs]
+    return np.stack(inputs) if inputs else np.zeros((0, 28, 28), dtype=np.uint8)
+
+
 def _coverage(box: np.ndarray, true_boxes: np.ndarray) -> np.ndarray:
     """The share of each true digit box's width that `box` covers (digits on a line are told apart by columns)."""
     overlap = np.minimum(box[2], true_boxes[:, 2]) - np.maximum(box[0], true_boxes[:, 0])
@@ -184,11 +201,21 @@ def _job(args: tuple) -> DigitSet:
         return rendered_digits(images, labels, seed)
     if kind == "runs":
         return number_runs(images, labels, count, seed)
+    if kind == "non_digits":
+        made = non_digit_runs(count, seed)
+        return DigitSet(made, np.full(len(made), NOT_ONE_DIGIT, dtype=np.uint8))
     return DigitSet(not_one_digit(images, count, seed), np.full(count, NOT_ONE_DIGIT, dtype=np.uint8))
 
 
 def build_extra_training_set(
-    train: DigitSet, *, rendered: int, numbers: int, others: int, seed: int = 0, workers: int | None = None
+    train: DigitSet,
+    *,
+    rendered: int,
+    numbers: int,
+    others: int,
+    non_digits: int = 0,
+    seed: int = 0,
+    workers: int | None = None,
 ) -> DigitSet:
     """All the examples above from the training split, made in parallel (a few minutes on 2 cores)."""
     rng = np.random.default_rng(seed)
@@ -200,6 +227,7 @@ def build_extra_training_set(
     for part in range(workers * 2):
         jobs.append(("runs", train.images, train.labels, numbers // (workers * 2), seed * 1000 + 100 + part))
         jobs.append(("others", train.images, train.labels, others // (workers * 2), seed * 1000 + 200 + part))
+        jobs.append(("non_digits", None, None, non_digits // (workers * 2), seed * 1000 + 300 + part))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         sets = list(pool.map(_job, jobs))
     return DigitSet(np.concatenate([s.images for s in sets]), np.concatenate([s.labels for s in sets]))
