@@ -26,6 +26,14 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _combine(args: argparse.Namespace) -> int:
+    from mlcore.train import combine
+
+    card = combine(args.first, args.second, out_path=args.out, version=args.version)
+    print(json.dumps(card, indent=2))
+    return 0
+
+
 def _synthesize(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -112,14 +120,23 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--mnist-repeat", type=int, default=1, help="MNIST's images this many times per epoch")
     train.set_defaults(handler=_train)
 
+    combine = commands.add_parser(
+        "combine", help="one model file from two: MNIST's best digit reader and the reader of real pictures"
+    )
+    combine.add_argument("--first", type=Path, required=True, help="the model trained on MNIST alone")
+    combine.add_argument("--second", type=Path, required=True, help="the fine-tuned 11-class reader")
+    combine.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
+    combine.add_argument("--version", required=True)
+    combine.set_defaults(handler=_combine)
+
     synthesize = commands.add_parser(
         "synthesize", help="training examples from MNIST training digits drawn as pictures (mlcore.training_data)"
     )
     synthesize.add_argument("--out", type=Path, required=True, metavar="FILE.npz")
-    synthesize.add_argument("--rendered", type=int, default=30000, help="digits drawn as photos, scans, canvas")
+    synthesize.add_argument("--rendered", type=int, default=20000, help="digits drawn as photos, scans, canvas")
     synthesize.add_argument("--numbers", type=int, default=3000, help="numbers whose candidate digits are kept")
-    synthesize.add_argument("--others", type=int, default=10000, help="fragments, pairs, letters, scribbles")
-    synthesize.add_argument("--non-digits", type=int, default=1500, help="pictures with no digit, cut as numbers")
+    synthesize.add_argument("--others", type=int, default=8000, help="fragments, pairs, letters, scribbles")
+    synthesize.add_argument("--non-digits", type=int, default=2000, help="pictures with no digit, cut as numbers")
     synthesize.add_argument("--seed", type=int, default=0)
     synthesize.set_defaults(handler=_synthesize)
 
