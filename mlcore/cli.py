@@ -29,7 +29,7 @@ def _train(args: argparse.Namespace) -> int:
 def _combine(args: argparse.Namespace) -> int:
     from mlcore.train import combine
 
-    card = combine(args.first, args.second, out_path=args.out, version=args.version)
+    card = combine(args.members, out_path=args.out, version=args.version)
     print(json.dumps(card, indent=2))
     return 0
 
@@ -121,10 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     train.set_defaults(handler=_train)
 
     combine = commands.add_parser(
-        "combine", help="one model file from two: MNIST's best digit reader and the reader of real pictures"
+        "combine", help="one model file from several: MNIST's best digit reader and readers of real pictures"
     )
-    combine.add_argument("--first", type=Path, required=True, help="the model trained on MNIST alone")
-    combine.add_argument("--second", type=Path, required=True, help="the fine-tuned 11-class reader")
+    combine.add_argument(
+        "members", type=Path, nargs="+", help="the model trained on MNIST alone, then the fine-tuned 11-class readers"
+    )
     combine.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
     combine.add_argument("--version", required=True)
     combine.set_defaults(handler=_combine)

@@ -82,24 +82,24 @@ def with_classes(trained: keras.Model, num_classes: int = NUM_CLASSES) -> keras.
 
 @keras.saving.register_keras_serializable(package="mlcore")
 class AgreeingDigits(layers.Layer):
-    """Averages two models' digit probabilities, keeping the reader's "not one digit" share.
+    """Averages several models' digit probabilities, keeping the last one's "not one digit" share.
 
-    `first` reads MNIST-like digits best (trained on MNIST alone), `second` the pictures our
+    The first reads MNIST-like digits best (trained on MNIST alone), the others the pictures our
     preprocessing makes of real uploads and whether a piece is one digit at all; their average
-    reads digits better than either, as ensembles do.
+    reads digits better than any alone, as ensembles do.
     """
 
-    def call(self, first, second):
+    def call(self, outputs):
         from keras import ops
 
-        not_one = second[:, 10:]
-        mine = first[:, :10] / ops.sum(first[:, :10], axis=1, keepdims=True)
-        theirs = second[:, :10] / ops.maximum(ops.sum(second[:, :10], axis=1, keepdims=True), 1e-7)
-        return ops.concatenate([0.5 * (mine + theirs) * (1.0 - not_one), not_one], axis=1)
+        not_one = outputs[-1][:, 10:]
+        digits = [p[:, :10] / ops.maximum(ops.sum(p[:, :10], axis=1, keepdims=True), 1e-7) for p in outputs]
+        average = sum(digits) / len(digits)
+        return ops.concatenate([average * (1.0 - not_one), not_one], axis=1)
 
 
-def ensemble(first: keras.Model, second: keras.Model) -> keras.Model:
-    """One model, saved and loaded as one file, that runs both and combines them (`AgreeingDigits`)."""
+def ensemble(*members: keras.Model) -> keras.Model:
+    """One model, saved and loaded as one file, that runs every member and combines them (`AgreeingDigits`)."""
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
-    outputs = AgreeingDigits(name="probabilities")(first(inputs), second(inputs))
-    return keras.Model(inputs, outputs, name="digit_cnn_pair")
+    outputs = AgreeingDigits(name="probabilities")([member(inputs) for member in members])
+    return keras.Model(inputs, outputs, name="digit_cnn_ensemble")

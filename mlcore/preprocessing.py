@@ -30,7 +30,7 @@ DEFAULT_MAX_PIXELS = 50_000_000
 # JPEGs give at no less than DECODE_SIZE, shrunk only so far that they stay DETAIL_SIZE tall.
 WORKING_SIZE = 256
 DECODE_SIZE = 480
-DETAIL_SIZE = 64
+DETAIL_SIZE = 48
 # Pictures at least this big (pixels, shorter side) are lightly blurred before ink is looked for.
 SMOOTH_FROM = 100
 # An ink map below this contrast with the paper (0..1 luminance) is not ink but texture.

@@ -17,7 +17,7 @@ whose strokes touch). So we do not decide where the digits are from the ink alon
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PIL import Image
@@ -55,6 +55,7 @@ class InkPiece:
     left: int
     bottom: int
     right: int
+    cluster: int = 0  # the pieces cut from one cluster of ink share this number
 
 
 @dataclass
@@ -194,12 +195,15 @@ def locate_number(ink: np.ndarray, *, cut: bool = True) -> NumberLayout | None:
     band = (boxes[largest][1] - 0.35 * line_height, boxes[largest][3] + 0.35 * line_height)
     owner = np.zeros(labels.shape, dtype=np.int32)
     pieces: list[InkPiece] = []
-    for cluster, (left, top, right, bottom), area in zip(clusters, boxes, cluster_areas, strict=True):
+    for index, (cluster, (left, top, right, bottom), area) in enumerate(
+        zip(clusters, boxes, cluster_areas, strict=True)
+    ):
         if max(bottom - top, right - left) < SPECK_SIZE * line_height and area < 0.05 * cluster_areas[largest]:
             continue  # a speck, a dot of noise
         if not band[0] <= (top + bottom) / 2 <= band[1]:
             continue  # not on the line: a mark above or below it, another line
-        pieces += _cut_into_pieces(cluster, labels, slices, owner, len(pieces) + 1, line_height if cut else np.inf)
+        cut_up = _cut_into_pieces(cluster, labels, slices, owner, len(pieces) + 1, line_height if cut else np.inf)
+        pieces += [replace(piece, cluster=index) for piece in cut_up]
     return NumberLayout(ink=ink, owner=owner, pieces=pieces, line_height=line_height)
 
 
@@ -335,7 +339,11 @@ def candidate_cuts(mask: np.ndarray, line_height: float) -> list[int]:
 
 
 def candidate_runs(pieces: list[InkPiece], line_height: float) -> list[tuple[int, int]]:
-    """Every run of consecutive pieces narrow enough to be one digit (each single piece always)."""
+    """Every run of consecutive pieces narrow enough to be one digit, and every whole cluster.
+
+    A single piece is always a candidate; so is a cluster left uncut, however wide (a 5 with a
+    long bar, a 2 with a long tail), since the classifier tells a wide digit from a pair.
+    """
     runs = []
     for start in range(len(pieces)):
         for stop in range(start + 1, min(start + MAX_PIECES_PER_DIGIT, len(pieces)) + 1):
@@ -343,6 +351,12 @@ def candidate_runs(pieces: list[InkPiece], line_height: float) -> list[tuple[int
             if stop > start + 1 and width > MAX_DIGIT_WIDTH * line_height:
                 break
             runs.append((start, stop))
+    start = 0
+    for stop in range(1, len(pieces) + 1):
+        if stop == len(pieces) or pieces[stop].cluster != pieces[start].cluster:
+            if (start, stop) not in runs:
+                runs.append((start, stop))
+            start = stop
     return runs
 
 

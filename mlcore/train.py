@@ -126,28 +126,33 @@ def train(config: TrainingConfig, out_path: Path = DEFAULT_MODEL_PATH) -> dict:
     return card
 
 
-def combine(first: Path, second: Path, *, out_path: Path = DEFAULT_MODEL_PATH, version: str) -> dict:
-    """The pair of models as one file (`model.ensemble`), scored on MNIST's test set, with its card."""
+def combine(paths: list[Path], *, out_path: Path = DEFAULT_MODEL_PATH, version: str) -> dict:
+    """The models as one file (`model.ensemble`), scored on MNIST's test set, with its card.
+
+    The first is the MNIST reader; the last answers "not one digit" for the ensemble.
+    """
     from mlcore.data import load_mnist
     from mlcore.inference import load_keras_model, read_model_card
     from mlcore.model import ensemble
 
-    members = [load_keras_model(first), load_keras_model(second)]
-    for member, name in zip(members, ("mnist_reader", "picture_reader"), strict=True):
-        member.name = name  # the two are both "digit_cnn": one model needs distinct names
+    members = [load_keras_model(path) for path in paths]
+    for number, member in enumerate(members):
+        member.name = f"member_{number}"  # they are all "digit_cnn": one model needs distinct names
     model = ensemble(*members)
-    report = evaluate_model(model, load_mnist().test)
+    splits = load_mnist()
+    report = evaluate_model(model, splits.test)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     model.save(out_path)
-    cards = [read_model_card(first), read_model_card(second)]
+    cards = [read_model_card(path) for path in paths]
     card = {
         "version": version,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "members": cards,
         "classes": "0-9 and 10 = not one digit",
-        "data": cards[1].get("data", {}),  # what the picture reader learnt from, MNIST included
+        "data": cards[-1].get("data", {}),  # what the picture reader learnt from, MNIST included
         "training_seconds": round(sum(c.get("training_seconds", 0) for c in cards), 1),
         "parameters": int(model.count_params()),
+        "validation_accuracy": round(evaluate_model(model, splits.validation).accuracy, 5),
         "test_accuracy": round(report.accuracy, 5),
         "per_class_accuracy": {str(d): round(a, 5) for d, a in enumerate(report.recall)},
     }

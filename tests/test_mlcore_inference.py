@@ -28,7 +28,7 @@ def test_the_committed_model_card_reports_at_least_99_60_percent_on_mnist_test()
     card = read_model_card(DEFAULT_MODEL_PATH)
     assert card["test_accuracy"] >= 0.996
     assert set(card["per_class_accuracy"]) == {str(d) for d in range(10)}
-    assert card["data"]["train_images"] + card["data"]["validation_images"] == 60000
+    assert card["data"]["mnist_train_images"] + card["data"]["validation_images"] == 60000
 
 
 def test_the_committed_model_really_scores_what_its_card_says(classifier):

@@ -1,0 +1,73 @@
+"""Reading whole numbers: digits found left to right, split where they touch, kept whole when broken."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mlcore.inference import shared_classifier
+from mlcore.paths import DEFAULT_MODEL_PATH
+from mlcore.synthesis import synthetic_non_digit
+from tests.images import encode, mnist_example, number_photo
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return shared_classifier(str(DEFAULT_MODEL_PATH))
+
+
+def written(text: str, overlap: int = 0, scale: int = 6) -> bytes:
+    """MNIST test digits side by side on white paper, `overlap` MNIST pixels into each other."""
+    digits = [mnist_example(int(d), i).astype(np.float32) / 255 for i, d in enumerate(text)]
+    # Each digit's ink only: MNIST's 28x28 fields have margins that would keep neighbours apart.
+    inks = [d[:, d.max(axis=0) > 0.1] for d in digits]
+    width = sum(ink.shape[1] for ink in inks) - overlap * (len(inks) - 1) + 20
+    line = np.zeros((28, width), dtype=np.float32)
+    left = 10
+    for ink in inks:
+        line[:, left : left + ink.shape[1]] = np.maximum(line[:, left : left + ink.shape[1]], ink)
+        left += ink.shape[1] - overlap
+    big = np.asarray(Image.fromarray(line).resize((width * scale, 28 * scale), Image.Resampling.BICUBIC))
+    page = np.full((28 * scale + 120, width * scale + 120), 0.94, dtype=np.float32)
+    page[60:-60, 60:-60] -= 0.85 * np.clip(big, 0, 1)
+    return encode(Image.fromarray(np.clip(page * 255, 0, 255).astype(np.uint8)).convert("RGB"), "JPEG", quality=92)
+
+
+def test_a_number_is_read_left_to_right_with_a_box_per_digit(classifier):
+    reading = classifier.read_upload(number_photo("4067"))
+    assert reading.digits == "4067" and reading.digit is None
+    lefts = [box[0] for box in reading.boxes]
+    assert lefts == sorted(lefts) and len(reading.boxes) == 4
+    assert 0 < reading.confidence <= min(reading.confidences)
+
+
+@pytest.mark.parametrize(("text", "overlap"), [("580", 2), ("31", 0), ("4913", 0)])
+def test_touching_digits_are_split_where_the_classifier_reads_them_best(classifier, text, overlap):
+    # Touching is the hardest case (README: figures per gap kind); these are read whole and right.
+    assert classifier.read_upload(written(text, overlap)).digits == text
+
+
+def test_the_same_digits_written_apart_and_touching_read_the_same(classifier):
+    assert classifier.read_upload(written("580", overlap=-4)).digits == "580"
+    assert classifier.read_upload(written("580", overlap=2)).digits == "580"
+
+
+def test_a_digit_broken_in_pieces_stays_one_digit(classifier):
+    five = mnist_example(5, 2).copy()
+    five[:, 11:13] = 0  # a pen that skipped: the 5 in two pieces
+    big = Image.fromarray(255 - five).resize((280, 280), Image.Resampling.BICUBIC)
+    assert classifier.read_upload(encode(big)).digits == "5"
+
+
+@pytest.mark.parametrize("kind", ["blank", "ruled"])
+def test_a_page_with_no_writing_has_no_digit(classifier, kind):
+    rng = np.random.default_rng(4)
+    for _ in range(5):
+        reading = classifier.read_upload(synthetic_non_digit(rng, kind=kind).data)
+        assert reading.digits == "" or (reading.flagged and reading.digit is None), reading.digits
+
+
+def test_a_printed_word_is_never_read_as_a_confident_number(classifier):
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        reading = classifier.read_upload(synthetic_non_digit(rng, kind="printed").data)
+        assert reading.digits == "" or reading.flagged, reading.digits
