@@ -178,11 +178,15 @@ def locate_number(ink: np.ndarray, *, cut: bool = True) -> NumberLayout | None:
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(np.float64)
     slices = ndimage.find_objects(labels)
     edges = _straight_edges(labels, slices)
-    if len(edges) == count:
+    inside = [i for i in range(count) if i not in edges and not _touches_border(slices[i], labels.shape)]
+    # Digits are written inside the picture: what runs into its border (a table beyond the page, a
+    # shadow's edge) is left out, unless it is all there is (a drawing that fills its canvas).
+    candidates = inside or [i for i in range(count) if i not in edges]
+    if not candidates:
         return None
     # Dust is far smaller than any stroke of a digit (even a skipped pen's dash).
-    biggest = max(areas[i] for i in range(count) if i not in edges)
-    marks = [i for i in range(count) if i not in edges and areas[i] >= DUST_AREA * biggest]
+    biggest = max(areas[i] for i in candidates)
+    marks = [i for i in candidates if areas[i] >= DUST_AREA * biggest]
     # The parts of one digit share its columns (the bar of a 5, the dashes of a skipping pen),
     # so the line's height and place are judged on such clusters, not on loose parts.
     clusters = _overlapping_columns(marks, slices)
@@ -207,6 +211,11 @@ def locate_number(ink: np.ndarray, *, cut: bool = True) -> NumberLayout | None:
     return NumberLayout(ink=ink, owner=owner, pieces=pieces, line_height=line_height)
 
 
+def _touches_border(box: tuple[slice, slice], shape: tuple[int, int]) -> bool:
+    rows, cols = box
+    return rows.start == 0 or cols.start == 0 or rows.stop == shape[0] or cols.stop == shape[1]
+
+
 def _straight_edges(labels: np.ndarray, slices) -> set[int]:
     """Marks that are long straight lines running off the picture: the paper's edge against a
     table, a fold, the grain of the wood beyond the page. A digit's stroke is not straight that
@@ -216,8 +225,10 @@ def _straight_edges(labels: np.ndarray, slices) -> set[int]:
     thin = max(1.5, 0.01 * min(height, width))
     edges = set()
     for index, (rows, cols) in enumerate(slices):
-        touches = rows.start == 0 or cols.start == 0 or rows.stop == height or cols.stop == width
-        if not touches or max(rows.stop - rows.start, cols.stop - cols.start) < reach:
+        if (
+            not _touches_border((rows, cols), labels.shape)
+            or max(rows.stop - rows.start, cols.stop - cols.start) < reach
+        ):
             continue
         ys, xs = np.nonzero(labels[rows, cols] == index + 1)
         step = max(1, ys.size // 2000)  # a sample is enough to tell a line
