@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
+from mlcore.inference import read_model_card
+from mlcore.paths import DEFAULT_MODEL_PATH
 from recognizer import services
 from recognizer.models import Prediction
 from recognizer.tasks import MAX_RETRIES, run_prediction
@@ -17,6 +19,9 @@ from tests.images import blank_picture, number_photo, paper_photo
 from tests.prediction_rows import stored_model_input
 
 pytestmark = pytest.mark.django_db
+
+# Each prediction keeps the version of the model that read it: the committed one in these tests.
+COMMITTED_MODEL_VERSION = read_model_card(DEFAULT_MODEL_PATH)["version"]
 
 
 def upload(data: bytes, name: str = "digit.jpg") -> SimpleUploadedFile:
@@ -28,7 +33,7 @@ def test_an_upload_is_read_once_and_a_redelivered_task_changes_nothing(alice, dj
         prediction = services.prediction_create(user=alice, upload=upload(paper_photo(4)))
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.DONE and prediction.digit == 4
-    assert prediction.model_version == "1.0.0" and prediction.model_input.name
+    assert prediction.model_version == COMMITTED_MODEL_VERSION and prediction.model_input.name
     finished_at, attempts = prediction.finished_at, prediction.attempts
 
     run_prediction.apply(args=[prediction.pk])  # the same message delivered again
