@@ -422,8 +422,11 @@ def find_number(image: Image.Image) -> NumberLayout | None:
         detailed = None if detail_ink is None else locate_number(detail_ink)
         if detailed is not None and detailed.pieces:
             return _placed(detailed, detail_factor, region[:2], decoded_scale)
-    # The digits are big enough in the working copy: cut them there.
-    return _placed(locate_number(ink), factor, (0, 0), decoded_scale)
+    # The digits are big enough in the working copy: read them there, cutting what is wide enough
+    # to hold several digits (when nothing is, the outline is already the layout).
+    if any(piece.right - piece.left > SPLIT_WIDTH * outline.line_height for piece in outline.pieces):
+        outline = locate_number(ink)
+    return _placed(outline, factor, (0, 0), decoded_scale)
 
 
 def _placed(layout: NumberLayout, factor: int, origin: tuple[int, int], decoded_scale: float) -> NumberLayout:
