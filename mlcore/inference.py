@@ -116,34 +116,39 @@ class DigitClassifier:
         Every candidate digit of every readable picture goes through the model in one batch.
         """
         layouts: list[NumberLayout | None | ImageError] = []
+        sizes: list[tuple[int, int] | None] = []  # each picture's upright original size
         inputs: list[np.ndarray] = []  # each readable picture's candidate digits
         timings: list[float] = []
         for data in uploads:
             started = time.perf_counter()
             try:
-                layout = find_number(decode_image(data, max_pixels=max_pixels))
+                image = decode_image(data, max_pixels=max_pixels)
+                layout, size = find_number(image), image.info["original_size"]
             except ImageError as error:
-                layout = error
+                layout, size = error, None
             if isinstance(layout, NumberLayout):
                 inputs.append(layout.model_inputs())
             layouts.append(layout)
+            sizes.append(size)
             timings.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         probabilities = self.digit_probabilities(np.concatenate(inputs)) if inputs else np.zeros((0, 10))
         inference_ms = (time.perf_counter() - started) * 1000 / max(len(inputs), 1)
         results: list[NumberReading | ImageError] = []
         row = picture = 0
-        for layout, preprocess_ms in zip(layouts, timings, strict=True):
+        for layout, size, preprocess_ms in zip(layouts, sizes, timings, strict=True):
             if isinstance(layout, ImageError):
                 results.append(layout)
                 continue
             if layout is None:
-                results.append(NumberReading(preprocess_ms=preprocess_ms))
+                results.append(NumberReading(picture_size=size, preprocess_ms=preprocess_ms))
                 continue
             runs = probabilities[row : row + len(layout.runs)]
             readings = tuple(_digit_readings(layout, runs, inputs[picture]))
             row, picture = row + len(layout.runs), picture + 1
-            results.append(NumberReading(readings, preprocess_ms=preprocess_ms, inference_ms=inference_ms))
+            results.append(
+                NumberReading(readings, picture_size=size, preprocess_ms=preprocess_ms, inference_ms=inference_ms)
+            )
         return results
 
     def read_upload(self, data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> NumberReading:

@@ -69,6 +69,10 @@ class UnsupportedFormatError(ImageError):
     code = "unsupported_format"
 
 
+# EXIF orientations that turn the picture a quarter (its width and height swap once upright).
+EXIF_ORIENTATION = 0x0112
+ORIENTATIONS_ON_THEIR_SIDE = (5, 6, 7, 8)
+
 # What uploads may be, judged by the bytes, never by the file name.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF")
 
@@ -110,7 +114,8 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Ima
     """The upright picture, RGB or L, with any transparency flattened onto a contrasting background.
 
     Big JPEGs are decoded at a reduced scale; `info["decoded_scale"]` says by how much
-    (original size / decoded size), so boxes can be given in the original's pixels.
+    (original size / decoded size), so boxes can be given in the original's pixels, and
+    `info["original_size"]` is the original's (width, height) once upright: the space of those boxes.
     """
     if not data:
         raise EmptyImageError("The file is empty.")
@@ -135,11 +140,13 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Ima
                 image.draft("L", (DECODE_SIZE, DECODE_SIZE))
             image.load()
             decoded_scale = max(width, height) / max(image.size)
+            on_its_side = image.getexif().get(EXIF_ORIENTATION) in ORIENTATIONS_ON_THEIR_SIDE
             image = ImageOps.exif_transpose(image)
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombWarning) as error:
         raise CorruptImageError(f"The picture is damaged or truncated ({error}).") from None
     image = _flatten_transparency(image)
     image.info["decoded_scale"] = decoded_scale
+    image.info["original_size"] = (height, width) if on_its_side else (width, height)
     return image
 
 

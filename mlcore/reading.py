@@ -41,6 +41,7 @@ class NumberReading:
     """Everything read in one picture. No readings at all means "no digit found"."""
 
     readings: tuple[DigitReading, ...] = ()
+    picture_size: tuple[int, int] | None = None  # the upright original's (width, height): the boxes' space
     preprocess_ms: float = 0.0  # decoding, finding the digits and preparing them
     inference_ms: float = 0.0  # the model's share
 

@@ -31,7 +31,6 @@ from recognizer.services.predictions import (
     predictions_requeue_pending,
     upload_check,
     uploads_check,
-    upright_size,
 )
 
 __all__ = [
@@ -61,5 +60,4 @@ __all__ = [
     "predictions_requeue_pending",
     "upload_check",
     "uploads_check",
-    "upright_size",
 ]

@@ -154,22 +154,6 @@ def model_input_strip(reading) -> bytes | None:
     return _png_bytes(np.hstack([np.asarray(piece.model_input, dtype=np.uint8) for piece in reading.readings]))
 
 
-EXIF_ORIENTATION = 0x0112
-ORIENTATIONS_ON_THEIR_SIDE = (5, 6, 7, 8)  # EXIF orientations that swap width and height
-
-
-def upright_size(data: bytes) -> tuple[int, int] | None:
-    """The picture's width and height once turned upright (EXIF), from its header: the space of its boxes."""
-    try:
-        with Image.open(io.BytesIO(data)) as picture:
-            width, height = picture.size
-            if picture.getexif().get(EXIF_ORIENTATION) in ORIENTATIONS_ON_THEIR_SIDE:
-                width, height = height, width
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return None
-    return width, height
-
-
 def prediction_run(*, prediction_id: int, classifier=None) -> Prediction | None:
     """Reads the number in a stored upload and saves the answer, digit by digit. Safe to call twice.
 
@@ -197,7 +181,7 @@ def prediction_run(*, prediction_id: int, classifier=None) -> Prediction | None:
     prediction.confidences = [float(c) for c in reading.confidences]
     prediction.probabilities = [[float(p) for p in row] for row in reading.probabilities]
     prediction.boxes = [[int(v) for v in box] for box in reading.boxes]
-    prediction.image_width, prediction.image_height = upright_size(data) or (None, None)
+    prediction.image_width, prediction.image_height = reading.picture_size or (None, None)
     prediction.model_version = classifier.version
     prediction.preprocess_ms = round(reading.preprocess_ms, 2)
     prediction.inference_ms = round(reading.inference_ms, 2)
