@@ -16,10 +16,21 @@ from django.test import override_settings
 ROOT = Path(__file__).resolve().parent.parent
 TEST_BROKER_URL = os.environ.get("TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# Each pytest run has its own test database and its own broker keys, so that two runs side by side (two
+# engineers, or CI beside a developer) never share rows nor take each other's tasks.
+RUN_ID = f"run{os.getpid()}"
+TEST_BROKER_KEY_PREFIX = f"digitsite-test-{RUN_ID}:"
 
 
 def pytest_configure(config):
     os.environ.setdefault("MNIST_PATH", str(ROOT.parent / "shared" / "data" / "mnist.npz"))
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database.setdefault("TEST", {})["NAME"] = f"test_{database['NAME']}_{RUN_ID}"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -71,8 +82,16 @@ def celery_broker(url: str):
     """
     from digitsite.celery import app
 
-    previous = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
-    app.conf.update(broker_url=url, task_always_eager=False)
+    previous = {
+        "broker_url": app.conf.broker_url,
+        "task_always_eager": app.conf.task_always_eager,
+        "broker_transport_options": app.conf.broker_transport_options,
+    }
+    app.conf.update(
+        broker_url=url,
+        task_always_eager=False,
+        broker_transport_options={**app.conf.broker_transport_options, "global_keyprefix": TEST_BROKER_KEY_PREFIX},
+    )
     app._after_fork()  # forgets the cached connection and producer pools
     try:
         yield app
@@ -103,7 +122,9 @@ def celery_worker_process(django_db_setup, django_db_blocker, private_media_root
         require_services(f"no Redis at {TEST_BROKER_URL}")
     import redis
 
-    redis.Redis.from_url(TEST_BROKER_URL).flushdb()  # no messages left over from an earlier run
+    broker = redis.Redis.from_url(TEST_BROKER_URL)
+    for key in broker.scan_iter(f"{TEST_BROKER_KEY_PREFIX}*"):  # nothing left over from an earlier run
+        broker.delete(key)
     user = f"{database['USER']}@" if database.get("USER") else ""
     host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
     env = {
@@ -111,6 +132,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, private_media_root
         "DJANGO_SETTINGS_MODULE": "digitsite.settings",
         "DATABASE_URL": f"postgres://{user}{host}:{port}/{database['NAME']}",
         "CELERY_BROKER_URL": TEST_BROKER_URL,
+        "CELERY_BROKER_KEY_PREFIX": TEST_BROKER_KEY_PREFIX,
         "MEDIA_ROOT": str(private_media_root),
         "PYTHONUNBUFFERED": "1",
     }
