@@ -15,6 +15,11 @@ FLAGGED = "?"
 ONLY_DIGITS = r"^[0-9]*$"
 LABEL_MAX_LENGTH = 64
 
+# Who said what a picture shows. A label may be the empty text: with its time set, that is a confirmed
+# "there is no digit" (the user's answer to a "no digit found" reading, or staff's "not a digit").
+USER_ANSWERED = ~models.Q(true_digits="") | models.Q(feedback_at__isnull=False)
+STAFF_REVIEWED = ~models.Q(staff_digits="") | models.Q(reviewed_at__isnull=False)
+
 
 def upload_path(instance: Prediction, filename: str) -> str:
     # A generated name: the user's file name is never used on disk.
@@ -30,7 +35,7 @@ class PredictionQuerySet(models.QuerySet):
         return self.filter(user=user)
 
     def labelled(self) -> PredictionQuerySet:
-        return self.exclude(true_digits="", staff_digits="")
+        return self.filter(USER_ANSWERED | STAFF_REVIEWED)
 
 
 class Prediction(models.Model):
@@ -77,7 +82,7 @@ class Prediction(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     # The user's own answer to "is this right?" (the number it really is), and a staff review kept apart
-    # from it. "" means nobody said.
+    # from it. "" with no time means nobody said; "" with its time set means "there is no digit".
     true_digits = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True)
     feedback_at = models.DateTimeField(null=True, blank=True)
     staff_digits = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True)
@@ -110,9 +115,30 @@ class Prediction(models.Model):
         return FLAGGED in self.digits
 
     @property
+    def user_answered(self) -> bool:
+        """Whether the user said what the picture shows: a number, or that there is no digit."""
+        return bool(self.true_digits) or self.feedback_at is not None
+
+    @property
+    def staff_reviewed(self) -> bool:
+        """Whether staff said what the picture shows: a number, or that it is not a digit."""
+        return bool(self.staff_digits) or self.reviewed_at is not None
+
+    @property
+    def has_label(self) -> bool:
+        return self.staff_reviewed or self.user_answered
+
+    @property
     def label(self) -> str:
-        """The best known truth, as text: a staff review, else the user's feedback; "" while nobody said."""
-        return self.staff_digits or self.true_digits
+        """The best known truth, as text: a staff review, else the user's feedback. "" while nobody said,
+        and also when the one who said found no digit in it (see has_label and labelled_not_a_digit)."""
+        return self.staff_digits if self.staff_reviewed else self.true_digits
+
+    @property
+    def labelled_not_a_digit(self) -> bool:
+        """The best known truth is that the picture holds no digit (staff's "not a digit", or the user's
+        "right, there is no digit"): never a training example, counted apart on the dashboard."""
+        return self.has_label and not self.label
 
     @property
     def true_label(self) -> int | None:
@@ -122,7 +148,7 @@ class Prediction(models.Model):
     @property
     def is_correct(self) -> bool | None:
         """True or False once labelled and read: the whole number must be right. None while unknown."""
-        if not self.label or self.status != self.Status.DONE:
+        if not self.has_label or self.status != self.Status.DONE:
             return None
         return self.digits == self.label
 

@@ -122,3 +122,27 @@ def test_going_back_keeps_single_digit_labels_and_drops_longer_ones(migrated_bac
     one, number = OldPrediction.objects.get(pk=one.pk), OldPrediction.objects.get(pk=number.pk)
     assert (one.true_label, one.staff_label, one.probabilities) == (7, 1, OLD_PROBABILITIES)
     assert (number.digits, number.true_label, number.probabilities) == ("46", None, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_staff_label_taken_back_before_not_a_digit_existed_stays_unreviewed(alice, staff):
+    from tests.prediction_rows import finished_prediction
+
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes("recognizer")
+    apps = migrate(NUMBERS)
+    taken_back = finished_prediction(alice, digits="7")
+    labelled = finished_prediction(alice, digits="7", staff_digits="1")
+    old = apps.get_model("recognizer", "Prediction")
+    old.objects.filter(pk=taken_back.pk).update(staff_digits="", reviewed_at=timezone.now(), reviewed_by_id=staff.pk)
+    old.objects.filter(pk=labelled.pk).update(reviewed_at=timezone.now(), reviewed_by_id=staff.pk)
+
+    try:
+        migrate([("recognizer", "0003_empty_staff_label_is_not_a_digit")])
+    finally:
+        migrate(latest)
+
+    taken_back.refresh_from_db()
+    labelled.refresh_from_db()
+    assert (taken_back.staff_reviewed, taken_back.has_label, taken_back.labelled_not_a_digit) == (False, False, False)
+    assert (labelled.label, labelled.reviewed_by) == ("1", staff)
+    assert Prediction.objects.count() == 2

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import CharField, Count, F, Q, QuerySet, Value
-from django.db.models.functions import Coalesce, Concat, Length, NullIf, TruncDate
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models.functions import Concat, Length, TruncDate
 from django.utils import timezone
 
-from recognizer.models import FLAGGED, Prediction
+from recognizer.models import FLAGGED, STAFF_REVIEWED, USER_ANSWERED, Prediction
 
 # --- Staff inspection: the admin's filters, the misclassification dashboard and the review queue ---
 # The admin's list filters and the dashboard both call these, so a dashboard count and the admin list
@@ -18,6 +18,7 @@ from recognizer.models import FLAGGED, Prediction
 
 DIGIT_VALUES = tuple(str(d) for d in range(10))
 NO_DIGIT = "none"  # the "digit read" of a prediction that read nothing, and the label of unlabelled ones
+NOT_A_DIGIT = "not-a-digit"  # the label of a picture someone said holds no digit (an empty label, confirmed)
 LENGTH_WRONG = "length"  # the confusion matrix's column for numbers read with too few or too many pieces
 
 
@@ -46,13 +47,17 @@ def _right_condition() -> Q:
 def with_effective_label(predictions: QuerySet[Prediction]) -> QuerySet[Prediction]:
     """Annotates `effective_label`, the staff label else the user's, NULL when neither (Prediction.label in SQL).
 
+    "" is a known label too: someone said the picture holds no digit (Prediction.labelled_not_a_digit).
     Named apart from the model's read-only `label` property, so annotated rows still load.
     """
     if "effective_label" in predictions.query.annotations:
         return predictions
     return predictions.annotate(
-        effective_label=Coalesce(
-            NullIf("staff_digits", Value("")), NullIf("true_digits", Value("")), output_field=CharField()
+        effective_label=Case(
+            When(STAFF_REVIEWED, then=F("staff_digits")),
+            When(USER_ANSWERED, then=F("true_digits")),
+            default=Value(None),
+            output_field=CharField(),
         )
     )
 
@@ -75,10 +80,13 @@ def predictions_by_verdict(predictions: QuerySet[Prediction], verdict: str) -> Q
 
 
 def predictions_by_label(predictions: QuerySet[Prediction], label: str) -> QuerySet[Prediction]:
-    """By the best known label: those whose number has the digit "0".."9", or NO_DIGIT for the unlabelled."""
+    """By the best known label: those whose number has the digit "0".."9", NO_DIGIT for the unlabelled,
+    NOT_A_DIGIT for those labelled as holding no digit."""
     predictions = with_effective_label(predictions)
     if label == NO_DIGIT:
         return predictions.filter(effective_label__isnull=True)
+    if label == NOT_A_DIGIT:
+        return predictions.filter(effective_label="")
     return predictions.filter(effective_label__contains=str(int(label)))
 
 
@@ -154,6 +162,10 @@ class ConfusionMatrix:
     counts: dict[tuple[int, str], int]
     predictions: int = 0
     predictions_right: int = 0
+    # Pictures labelled "not a digit" (no digit in them): no cell of the matrix, counted apart. They are
+    # among `predictions`, right when the model read nothing either.
+    not_a_digit: int = 0
+    not_a_digit_right: int = 0
 
     @property
     def total(self) -> int:
@@ -181,14 +193,23 @@ def confusion_matrix(
         .annotate(n=Count("id"))
     )
     counts: dict[tuple[int, str], int] = {}
-    predictions = predictions_right = 0
+    predictions = predictions_right = not_a_digit = not_a_digit_right = 0
     for pair in pairs:
         label, digits, n = pair["effective_label"], pair["digits"], pair["n"]
         for cell in confusion_cells(label, digits):
             counts[cell] = counts.get(cell, 0) + n
         predictions += n
         predictions_right += n if label == digits else 0
-    return ConfusionMatrix(counts=counts, predictions=predictions, predictions_right=predictions_right)
+        if label == "":
+            not_a_digit += n
+            not_a_digit_right += n if digits == "" else 0
+    return ConfusionMatrix(
+        counts=counts,
+        predictions=predictions,
+        predictions_right=predictions_right,
+        not_a_digit=not_a_digit,
+        not_a_digit_right=not_a_digit_right,
+    )
 
 
 def predictions_by_confusion_cell(predictions: QuerySet[Prediction], label: str, read: str) -> QuerySet[Prediction]:
@@ -286,9 +307,10 @@ def model_versions() -> list[str]:
 
 
 def review_queue() -> QuerySet[Prediction]:
-    """Finished predictions nobody labelled yet, the most doubtful (lowest confidence) first."""
+    """Finished predictions nobody labelled yet (not even as "no digit"), the most doubtful first."""
     return (
-        Prediction.objects.filter(status=Prediction.Status.DONE, true_digits="", staff_digits="")
+        Prediction.objects.filter(status=Prediction.Status.DONE)
+        .exclude(USER_ANSWERED | STAFF_REVIEWED)
         .select_related("user")
         .order_by(F("confidence").asc(nulls_first=True), "created_at", "id")
     )
@@ -297,9 +319,11 @@ def review_queue() -> QuerySet[Prediction]:
 def labelled_for_export(*, model_version: str | None = None) -> QuerySet[Prediction]:
     """Labelled, finished predictions that kept the pictures the model saw, oldest first.
 
-    labelled_dataset_export still leaves out those whose label and reading disagree in length.
+    Those labelled "not a digit" are not digits to learn: left out here. labelled_dataset_export still
+    leaves out those whose label and reading disagree in length.
     """
     predictions = predictions_with_label().filter(status=Prediction.Status.DONE, effective_label__isnull=False)
+    predictions = predictions.exclude(effective_label="")
     predictions = predictions.exclude(model_input="")
     if model_version is not None:
         predictions = predictions.filter(model_version=model_version)

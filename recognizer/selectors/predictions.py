@@ -9,7 +9,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from recognizer import pictures
-from recognizer.models import Prediction
+from recognizer.models import USER_ANSWERED, Prediction
 
 
 class Feedback:
@@ -52,10 +52,11 @@ def prediction_list(
 
 
 def predictions_by_feedback(predictions: QuerySet[Prediction], feedback: str) -> QuerySet[Prediction]:
-    """Filters on the user's own feedback: none given, marked right (the whole number), or marked wrong."""
+    """Filters on the user's own feedback: none given, marked right (the whole number, or "there is no
+    digit" where none was found), or marked wrong."""
     if feedback == Feedback.NONE:
-        return predictions.filter(true_digits="")
-    given = predictions.exclude(true_digits="").filter(status=Prediction.Status.DONE)
+        return predictions.exclude(USER_ANSWERED)
+    given = predictions.filter(USER_ANSWERED, status=Prediction.Status.DONE)
     right = Q(digits=F("true_digits"))
     if feedback == Feedback.RIGHT:
         return given.filter(right)

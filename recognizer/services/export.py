@@ -17,6 +17,7 @@ class DatasetExport:
     exported: int  # digits written (one row each)
     skipped: int  # predictions left out: see labelled_dataset_export
     predictions: int = 0  # predictions whose digits were written
+    not_a_digit: int = 0  # of the skipped: labelled "not a digit" (no digit to learn, never a training example)
 
 
 def labelled_dataset_export(*, predictions, out) -> DatasetExport:
@@ -25,7 +26,8 @@ def labelled_dataset_export(*, predictions, out) -> DatasetExport:
     Each labelled number is cut into its digits from the model-input strip (28 pixels per digit, left to
     right), each with its digit of the label. That needs the label (staff wins) to have exactly as many
     digits as pieces were read, and no piece flagged: otherwise which picture goes with which digit is
-    not known, and the prediction is skipped (and counted). Unfinished or unlabelled ones are skipped too.
+    not known, and the prediction is skipped (and counted). Unfinished or unlabelled ones are skipped too,
+    and so are those labelled "not a digit" (counted apart as well): they have no digit to learn.
 
     The layout is MNIST's, which `mlcore.data.load_labelled_npz` reads (so `python -m mlcore train --extra
     FILE.npz` can learn from it): x_train uint8 (N, 28, 28), y_train uint8 (N,), plus prediction_ids (N,),
@@ -35,9 +37,13 @@ def labelled_dataset_export(*, predictions, out) -> DatasetExport:
     import numpy as np
 
     images, labels, ids, versions, positions = [], [], [], [], []
-    skipped = exported_predictions = 0
+    skipped = exported_predictions = not_a_digit = 0
     for prediction in predictions:
         label = prediction.label
+        if prediction.labelled_not_a_digit:
+            not_a_digit += 1
+            skipped += 1
+            continue
         pieces = len(prediction.digits)
         if (
             prediction.status != Prediction.Status.DONE
@@ -73,4 +79,6 @@ def labelled_dataset_export(*, predictions, out) -> DatasetExport:
         model_versions=np.asarray(versions, dtype=str),
         positions=np.asarray(positions, dtype=np.int64),
     )
-    return DatasetExport(exported=len(images), skipped=skipped, predictions=exported_predictions)
+    return DatasetExport(
+        exported=len(images), skipped=skipped, predictions=exported_predictions, not_a_digit=not_a_digit
+    )

@@ -39,6 +39,16 @@ def prediction_record_feedback(*, prediction: Prediction, true_digits: str | Non
     return prediction
 
 
+def prediction_record_no_digit(*, prediction: Prediction) -> Prediction:
+    """The user's answer "right, there is no digit": a confirmed empty reading (true_digits "" with its time)."""
+    if prediction.status != Prediction.Status.DONE:
+        raise InvalidLabel(_("The answer is not ready yet: say whether it is right once it is."), code="not_done")
+    prediction.true_digits = ""
+    prediction.feedback_at = timezone.now()
+    prediction.save(update_fields=["true_digits", "feedback_at"])
+    return prediction
+
+
 def prediction_correct_digit(*, prediction: Prediction, position: int, digit: int) -> Prediction:
     """The user's answer for one digit of the number read: "the 2nd digit is a 7".
 
@@ -59,14 +69,40 @@ def prediction_correct_digit(*, prediction: Prediction, position: int, digit: in
         )
     if not (isinstance(digit, int) and 0 <= digit <= 9):
         raise InvalidLabel(_("The digit must be one of 0 to 9."), code="not_digits")
+    if read[position] == str(digit):
+        # Not a correction: the model read that very digit there. "Yes, it is right" says so.
+        raise InvalidLabel(
+            _("The model read %(digit)d there already; choose the digit it really is.") % {"digit": digit},
+            code="same_digit",
+        )
     base = prediction.true_digits if len(prediction.true_digits) == len(read) else read
     corrected = base[:position] + str(digit) + base[position + 1 :]
     return prediction_record_feedback(prediction=prediction, true_digits=corrected)
 
 
 def prediction_record_review(*, prediction: Prediction, staff_digits: str | None, reviewer) -> Prediction:
-    """A staff member's label, the number it really is, kept apart from the user's feedback; it wins."""
-    prediction.staff_digits = "" if staff_digits is None else label_clean(staff_digits)
+    """A staff member's label, the number it really is, kept apart from the user's feedback; it wins.
+
+    None takes the staff label back (the row is unreviewed again); prediction_record_not_a_digit says
+    the picture holds no digit.
+    """
+    if staff_digits is None:
+        prediction.staff_digits, prediction.reviewed_by, prediction.reviewed_at = "", None, None
+    else:
+        prediction.staff_digits = label_clean(staff_digits)
+        prediction.reviewed_by = reviewer
+        prediction.reviewed_at = timezone.now()
+    prediction.save(update_fields=["staff_digits", "reviewed_by", "reviewed_at"])
+    return prediction
+
+
+def prediction_record_not_a_digit(*, prediction: Prediction, reviewer) -> Prediction:
+    """Staff say the picture holds no digit (blank, a scribble, a word): an empty staff label, reviewed.
+
+    It wins over the user's answer like any staff label, counts apart on the dashboard, and the export
+    never turns it into a training digit.
+    """
+    prediction.staff_digits = ""
     prediction.reviewed_by = reviewer
     prediction.reviewed_at = timezone.now()
     prediction.save(update_fields=["staff_digits", "reviewed_by", "reviewed_at"])
@@ -99,6 +135,10 @@ def predictions_confirm(*, predictions, reviewer) -> ConfirmResult:
     confirmed = skipped = 0
     with transaction.atomic():
         for prediction in predictions:
+            if prediction.labelled_not_a_digit:
+                prediction_record_not_a_digit(prediction=prediction, reviewer=reviewer)
+                confirmed += 1
+                continue
             read = prediction.digits if prediction.status == Prediction.Status.DONE and not prediction.flagged else ""
             agreed = prediction.label or read
             if not agreed:

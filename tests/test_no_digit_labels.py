@@ -1,0 +1,86 @@
+"""Labels that mean what they say: "right, there is no digit" from the user, "not a digit" from staff, and
+a correction that is not the digit the model already read. Services and selectors, as every page calls them."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from recognizer import selectors, services
+from recognizer.selectors import Feedback
+from tests.prediction_rows import finished_prediction
+
+pytestmark = pytest.mark.django_db
+
+
+def test_alice_confirms_that_a_picture_with_no_digit_found_has_none(alice):
+    blank = finished_prediction(alice, digits="", confidence=None)
+
+    services.prediction_record_no_digit(prediction=blank)
+
+    blank.refresh_from_db()
+    assert (blank.user_answered, blank.labelled_not_a_digit, blank.is_correct) == (True, True, True)
+    assert blank.true_digits == "" and blank.feedback_at is not None
+    assert list(selectors.prediction_list(user=alice, feedback=Feedback.RIGHT)) == [blank]
+    assert list(selectors.prediction_list(user=alice, feedback=Feedback.NONE)) == []
+    assert blank not in selectors.review_queue()
+    assert selectors.prediction_summary(user=alice)["marked_right"] == 1
+    # Taking the answer back leaves it unanswered again.
+    services.prediction_record_feedback(prediction=blank, true_digits=None)
+    blank.refresh_from_db()
+    assert (blank.user_answered, blank.is_correct) == (False, None)
+    assert blank in selectors.review_queue()
+
+
+def test_a_correction_to_the_digit_the_model_read_is_refused(alice):
+    prediction = finished_prediction(alice, digits="46")
+
+    with pytest.raises(services.InvalidLabel, match="read 6 there already") as refused:
+        services.prediction_correct_digit(prediction=prediction, position=1, digit=6)
+
+    assert refused.value.code == "same_digit"
+    prediction.refresh_from_db()
+    assert prediction.user_answered is False
+
+
+def test_staff_mark_a_blank_picture_read_as_3_not_a_digit_and_it_never_becomes_a_training_3(alice, staff, tmp_path):
+    blank_read_as_3 = finished_prediction(alice, digits="3", true_digits="3")  # the user agreed with the model
+    three = finished_prediction(alice, digits="3", staff_digits="3", reviewer=staff)
+
+    services.prediction_record_not_a_digit(prediction=blank_read_as_3, reviewer=staff)
+
+    blank_read_as_3.refresh_from_db()
+    assert (blank_read_as_3.label, blank_read_as_3.labelled_not_a_digit) == ("", True)
+    assert blank_read_as_3.is_correct is False  # the model read a digit where there is none
+    assert blank_read_as_3 not in selectors.review_queue()
+    # The digit matrix counts only the real 3; the blank is counted apart.
+    matrix = selectors.confusion_matrix()
+    assert matrix.counts == {(3, "3"): 1}
+    assert (matrix.not_a_digit, matrix.not_a_digit_right, matrix.predictions) == (1, 0, 2)
+    not_a_digit_rows = selectors.predictions_by_label(selectors.predictions_with_label(), selectors.NOT_A_DIGIT)
+    assert list(not_a_digit_rows) == [blank_read_as_3]
+    # The export never learns it as a digit: not offered, and left out (and counted) when passed anyway.
+    assert list(selectors.labelled_for_export()) == [three]
+    out = io.BytesIO()
+    result = services.labelled_dataset_export(predictions=[blank_read_as_3, three], out=out)
+    assert (result.exported, result.skipped, result.not_a_digit) == (1, 1, 1)
+    out.seek(0)
+    with np.load(out) as arrays:
+        assert arrays["prediction_ids"].tolist() == [three.pk]
+    # Taking the staff label back: the user's own answer counts again.
+    services.prediction_record_review(prediction=blank_read_as_3, staff_digits=None, reviewer=staff)
+    blank_read_as_3.refresh_from_db()
+    assert (blank_read_as_3.staff_reviewed, blank_read_as_3.label, blank_read_as_3.reviewed_by) == (False, "3", None)
+
+
+def test_confirming_a_users_no_digit_answer_stores_it_as_staffs_not_a_digit(alice, staff):
+    blank = finished_prediction(alice, digits="", confidence=None)
+    services.prediction_record_no_digit(prediction=blank)
+
+    result = services.predictions_confirm(predictions=[blank], reviewer=staff)
+
+    blank.refresh_from_db()
+    assert (result.confirmed, result.skipped) == (1, 0)
+    assert (blank.staff_reviewed, blank.labelled_not_a_digit, blank.reviewed_by) == (True, True, staff)
