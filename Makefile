@@ -6,13 +6,14 @@ PORT ?= 8000
 # The full MNIST set beside the project when there is one; otherwise Keras downloads it.
 MNIST_PATH ?= $(if $(wildcard ../shared/data/mnist.npz),$(abspath ../shared/data/mnist.npz),)
 export MNIST_PATH
-# Tests run against a real PostgreSQL (pytest-django creates and drops test_digitsite).
+# Tests run against a real PostgreSQL (pytest-django creates and drops test_digitsite), with the in-memory cache
+# (each test clears it; the shared Redis cache's own tests use TEST_CACHE_URL, under keys of their own).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/digitsite
 EPOCHS ?= 25
 VERSION ?= $(shell date +%Y%m%d-%H%M)
 BUILD := build
 
-.PHONY: install run test heldout worker train evaluate bench lint format migrations-check messages requeue
+.PHONY: install run serve test heldout worker train evaluate bench lint format migrations-check messages requeue
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,8 +31,14 @@ run: install
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# The production web server (README "Running in production"): collectstatic, a check that every migration is
+# applied, then gunicorn with WEB_PROCESSES x WEB_THREADS on HOST:PORT. Needs DEBUG=false and SECRET_KEY to serve
+# as in production.
+serve: install
+	PORT=$(PORT) $(BIN)/python manage.py serve
+
 test: install
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) CACHE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The reading engine judged on the independent held-out generator, against issue 10's thresholds
 # (a measurement: it prints the per-family table and fails while any threshold is not met).

@@ -85,11 +85,33 @@ TEMPLATES = [
 WSGI_APPLICATION = "digitsite.wsgi.application"
 
 # DATABASE_URL (e.g. postgres://user@127.0.0.1:5432/digitsite) selects PostgreSQL; absent, SQLite.
+# DB_POOL_MAX_SIZE > 0 gives each process a pool of at most that many connections (psycopg 3's pool), which
+# caps the connections at processes x DB_POOL_MAX_SIZE; `make serve` sets it for the web processes. Without
+# it (workers, runserver) each thread keeps its own connection for DB_CONN_MAX_AGE seconds.
+# https://docs.djangoproject.com/en/5.2/ref/databases/#connection-pool
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0)
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=env_int("DB_CONN_MAX_AGE", 60)
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=0 if DB_POOL_MAX_SIZE else env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that refuses or never answers must not hang a web thread: connecting and each statement
+    # are bounded, and a request waits at most DB_POOL_TIMEOUT for a free pooled connection.
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 5),
+        "options": f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT', 30) * 1000}",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
+    if DB_POOL_MAX_SIZE:
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": min(env_int("DB_POOL_MIN_SIZE", 1), DB_POOL_MAX_SIZE),
+            "max_size": DB_POOL_MAX_SIZE,
+            "timeout": env_int("DB_POOL_TIMEOUT", 5),
+        }
+
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -106,7 +128,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` (make serve) gathers the static files; with DEBUG off they are served from here.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -134,6 +157,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
 # The Keras model the workers load (default: the one committed in mlcore/models/).
 DIGIT_MODEL_PATH = os.environ.get("DIGIT_MODEL_PATH", "") or None
 
+# A prediction whose database or stored picture cannot be reached is retried PREDICTION_MAX_RETRIES times,
+# waiting 2, 4, 8, ... seconds (at most PREDICTION_RETRY_MAX_COUNTDOWN) between tries: by default about two
+# minutes, so a short database outage or restart costs nothing.
+PREDICTION_MAX_RETRIES = env_int("PREDICTION_MAX_RETRIES", 6)
+PREDICTION_RETRY_MAX_COUNTDOWN = env_int("PREDICTION_RETRY_MAX_COUNTDOWN", 60)
+
 # Celery: with no broker, tasks run eagerly in the web process through the same code path.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -159,6 +188,25 @@ if os.environ.get("CELERY_BROKER_KEY_PREFIX"):
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
+# A message taken by a worker that dies (kill -9, a lost machine) goes back to the queue after this long. It
+# must outlast the longest task and the longest retry countdown, or a slow task would be delivered twice.
+# https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env_int(
+    "CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + PREDICTION_RETRY_MAX_COUNTDOWN + 60
+)
+
+# Recovery without a person (README "Faults and recovery"). Each worker beats every WORKER_HEARTBEAT_SECONDS
+# in the broker's Redis (health reports no worker after WORKER_HEARTBEAT_TTL of silence), and one of them at a
+# time sweeps every SWEEP_INTERVAL_SECONDS: predictions that could not be queued, queued more than
+# SWEEP_PENDING_AFTER_SECONDS ago and still pending, or processing for more than SWEEP_PROCESSING_AFTER_SECONDS
+# (longer than any task may run: their worker died) are queued again; after PREDICTION_MAX_ATTEMPTS starts a
+# prediction is failed instead.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10)
+WORKER_HEARTBEAT_TTL = env_int("WORKER_HEARTBEAT_TTL", 3 * WORKER_HEARTBEAT_SECONDS)
+SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15)
+SWEEP_PENDING_AFTER_SECONDS = env_int("SWEEP_PENDING_AFTER_SECONDS", 300)
+SWEEP_PROCESSING_AFTER_SECONDS = env_int("SWEEP_PROCESSING_AFTER_SECONDS", CELERY_TASK_TIME_LIMIT + 30)
+PREDICTION_MAX_ATTEMPTS = env_int("PREDICTION_MAX_ATTEMPTS", 5)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -14,3 +14,9 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digitsite.settings")
 
 application = get_wsgi_application()
+
+# With DEBUG off and no collected static files every page would be a 500 that says nothing: a server
+# started that way stops at once and says why (recognizer/checks.py).
+from recognizer.checks import refuse_to_start_without_static_files  # noqa: E402  (needs Django set up)
+
+refuse_to_start_without_static_files()
