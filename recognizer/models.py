@@ -155,3 +155,7 @@ class Prediction(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+# The model registry lives in its own module; imported here so that Django finds its models.
+from recognizer.registry import ModelVersion, TrainingJob  # noqa: E402, F401
