@@ -156,6 +156,15 @@ class BulkDeleteForm(forms.Form):
     ids = MultipleIntegerField(error_messages={"required": _("Select at least one picture.")})
 
 
+class SentPredictionsForm(forms.Form):
+    """The pictures of one upload, by id (?ids=4&ids=5), as the upload page's redirect names them."""
+
+    ids = MultipleIntegerField()
+
+    def __init__(self, data, *args, **kwargs):
+        super().__init__({"ids": data.getlist("ids")}, *args, **kwargs)
+
+
 def upload_rejected_message(rejected: UploadRejected) -> str:
     """The reason an upload was refused, in the visitor's language.
 

@@ -17,10 +17,12 @@ urlpatterns = [
     path("draw/", views.draw, name="draw"),
     path("predictions/", views.history, name="history"),
     path("predictions/delete/", views.predictions_bulk_delete, name="predictions_bulk_delete"),
+    path("predictions/sent/", views.predictions_sent, name="predictions_sent"),
     path("predictions/<int:pk>/", views.prediction_detail, name="prediction_detail"),
     path("predictions/<int:pk>/status.json", views.prediction_status_json, name="prediction_status"),
     path("predictions/<int:pk>/picture/<str:kind>/", views.prediction_picture, name="prediction_picture"),
     path("predictions/<int:pk>/feedback/", views.prediction_feedback, name="prediction_feedback"),
     path("predictions/<int:pk>/correct/", views.prediction_correct_digit, name="prediction_correct_digit"),
+    path("predictions/<int:pk>/no-digit/", views.prediction_no_digit, name="prediction_no_digit"),
     path("predictions/<int:pk>/delete/", views.prediction_delete, name="prediction_delete"),
 ]

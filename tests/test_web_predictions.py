@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -112,17 +113,22 @@ def test_a_picture_is_stored_under_a_generated_name_and_not_under_media_urls(
     assert alice_client.get("/" + prediction.image.name).status_code == 404
 
 
-def test_several_pictures_at_once_go_to_the_history_with_every_answer(
-    alice_client, alice, django_capture_on_commit_callbacks
+def test_several_pictures_at_once_lead_to_that_uploads_answers_together_and_to_nobody_elses(
+    alice_client, alice, bob, django_capture_on_commit_callbacks
 ):
+    earlier = upload(alice_client, django_capture_on_commit_callbacks, photo(7))
     response = upload(alice_client, django_capture_on_commit_callbacks, photo(0), photo(4), photo(9))
 
-    assert response.status_code == 302 and response["Location"] == reverse("history")
+    assert response.status_code == 302 and response["Location"].startswith(reverse("predictions_sent"))
     predictions = Prediction.objects.filter(user=alice)
-    assert sorted(p.digits for p in predictions) == ["0", "4", "9"]
+    assert sorted(p.digits for p in predictions) == ["0", "4", "7", "9"]
     page = alice_client.get(response["Location"]).content.decode()
     assert "3 pictures sent" in page
-    assert page.count('class="history-item"') == 3
+    assert page.count('class="history-item"') == 3  # this upload's, not the picture sent before it
+    assert earlier["Location"] not in page
+    bob_client = Client()
+    bob_client.force_login(bob)
+    assert bob_client.get(response["Location"]).status_code == 404  # bob sees none of alice's
 
 
 def test_a_drawn_seven_is_read_as_seven(alice_client, alice, django_capture_on_commit_callbacks):

@@ -38,6 +38,7 @@ from recognizer.selectors.predictions import (
     prediction_picture,
     prediction_summary,
     predictions_by_feedback,
+    predictions_sent_together,
     predictions_wait_finished,
 )
 
@@ -71,6 +72,7 @@ __all__ = [
     "predictions_by_label",
     "predictions_by_predicted_digit",
     "predictions_by_verdict",
+    "predictions_sent_together",
     "predictions_wait_finished",
     "predictions_with_label",
     "review_queue",

@@ -51,6 +51,14 @@ def prediction_list(
     return predictions.order_by("-created_at", "-id")
 
 
+def predictions_sent_together(*, user, prediction_ids: list[int]) -> QuerySet[Prediction]:
+    """The user's predictions among the given ids (one upload's), in the order they were sent.
+
+    Anyone else's id is left out, as if it did not exist.
+    """
+    return Prediction.objects.owned_by(user).filter(pk__in=prediction_ids).order_by("created_at", "id")
+
+
 def predictions_by_feedback(predictions: QuerySet[Prediction], feedback: str) -> QuerySet[Prediction]:
     """Filters on the user's own feedback: none given, marked right (the whole number, or "there is no
     digit" where none was found), or marked wrong."""

@@ -3,12 +3,13 @@
 One module per part of the site; every view is importable from `recognizer.views` as before.
 """
 
-from recognizer.views.history import history, prediction_delete, predictions_bulk_delete
+from recognizer.views.history import history, prediction_delete, predictions_bulk_delete, predictions_sent
 from recognizer.views.pages import help_page, home, signup
 from recognizer.views.results import (
     prediction_correct_digit,
     prediction_detail,
     prediction_feedback,
+    prediction_no_digit,
     prediction_picture,
     prediction_status_json,
 )
@@ -23,9 +24,11 @@ __all__ = [
     "prediction_delete",
     "prediction_detail",
     "prediction_feedback",
+    "prediction_no_digit",
     "prediction_picture",
     "prediction_status_json",
     "predictions_bulk_delete",
+    "predictions_sent",
     "signup",
     "upload",
 ]

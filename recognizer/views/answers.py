@@ -4,6 +4,7 @@ digit its box over the picture, its confidence and its bars. Presentation only: 
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from recognizer.models import Prediction
 
@@ -51,13 +52,42 @@ def prediction_status(prediction: Prediction) -> dict:
         "model_version": prediction.model_version,
         "error": prediction.error if prediction.status == Prediction.Status.FAILED else "",
         "true_digits": prediction.true_digits,
-        # The user's own verdict (a staff review is not shown to the user).
-        "is_correct": (prediction.true_digits == digits) if prediction.true_digits and done else None,
+        # The user's own verdict (a staff review is not shown to the user): right, or "there is no digit"
+        # confirmed where none was found.
+        "is_correct": (prediction.true_digits == digits) if prediction.user_answered and done else None,
+        "said_no_digit": done and prediction.user_answered and not prediction.true_digits,
+        # The one digit the user corrected (their number has the length read and differs at one place).
+        "corrected_position": corrected_position(digits, prediction.true_digits),
+        "title": title_for(prediction, digits if done else None),
         "picture_url": reverse("prediction_picture", args=[prediction.pk, "upload"]),
         "model_input_url": reverse("prediction_picture", args=[prediction.pk, "input"])
         if prediction.model_input
         else None,
     }
+
+
+def corrected_position(read: str, answer: str) -> int | None:
+    if not read or len(answer) != len(read):
+        return None
+    differing = [position for position, (was, now) in enumerate(zip(read, answer, strict=True)) if was != now]
+    return differing[0] if len(differing) == 1 else None
+
+
+def picture_name(prediction: Prediction) -> str:
+    """What a person calls the picture: its file name, or "Drawing" for one made on the canvas."""
+    if prediction.source == Prediction.Source.DRAWING or not prediction.original_name:
+        return str(Prediction.Source(prediction.source).label)
+    return prediction.original_name
+
+
+def title_for(prediction: Prediction, digits: str | None) -> str:
+    """The page title of a result: the number read and the picture's name (no database id)."""
+    name = picture_name(prediction)
+    if digits:
+        return gettext("%(number)s · %(name)s") % {"number": digits, "name": name}
+    if digits == "" and prediction.status == Prediction.Status.DONE:
+        return gettext("No digit · %(name)s") % {"name": name}
+    return name
 
 
 def prediction_pieces(prediction: Prediction) -> list[dict]:

@@ -1,4 +1,5 @@
-"""The history: every prediction of the user, searched by number and filtered, with single and bulk delete."""
+"""The history: every prediction of the user, searched by number and filtered, with single and bulk delete;
+and the page of one upload's pictures together."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from recognizer import selectors, services
-from recognizer.forms import BulkDeleteForm, HistoryFilterForm
+from recognizer.forms import BulkDeleteForm, HistoryFilterForm, SentPredictionsForm
 from recognizer.views.answers import prediction_status
 
 HISTORY_PAGE_SIZE = 24
@@ -71,4 +72,25 @@ def history(request):
             "query": query.urlencode(),
             "summary": selectors.prediction_summary(user=request.user),
         },
+    )
+
+
+@login_required
+@require_GET
+def predictions_sent(request):
+    """The answers to one upload of several pictures, together: the page the upload leads to.
+
+    The ids come in the address; only the user's own are shown (anyone else's are left out).
+    """
+    form = SentPredictionsForm(request.GET)
+    ids = form.cleaned_data["ids"] if form.is_valid() else []
+    predictions = list(selectors.predictions_sent_together(user=request.user, prediction_ids=ids))
+    return render(
+        request,
+        "recognizer/sent.html",
+        {
+            "rows": [(prediction, prediction_status(prediction)) for prediction in predictions],
+            "sent_at": predictions[0].created_at if predictions else None,
+        },
+        status=200 if predictions else 404,
     )

@@ -1,5 +1,6 @@
 """The result page of one prediction, its status JSON (polled while the worker reads the picture), its
-pictures, and the answers to "is this right?": yes, the right number typed, or one digit corrected."""
+pictures, and the answers to "is this right?": yes (or "right, there is no digit"), the right number typed,
+or one digit corrected."""
 
 from __future__ import annotations
 
@@ -30,6 +31,16 @@ def render_result(request, prediction: Prediction, *, number_form=None, digit_fo
     pieces = answer["pieces"]
     chosen_piece = pieces[selected] if selected is not None else None
     bars = list(zip(range(10), chosen_piece["probability_percents"] if chosen_piece else [""] * 10, strict=True))
+    corrected_position = answer["corrected_position"]
+    if digit_form is not None and str(digit_form.data.get("position", "")).isdigit():
+        checked_position = int(digit_form.data["position"])
+    elif corrected_position is not None:
+        checked_position = corrected_position  # the digit the user corrected shows chosen, its new value pressed
+    else:
+        checked_position = answer["correct_position"]
+    read_there = (
+        pieces[checked_position]["text"] if checked_position is not None and checked_position < len(pieces) else ""
+    )
     return render(
         request,
         "recognizer/result.html",
@@ -39,12 +50,17 @@ def render_result(request, prediction: Prediction, *, number_form=None, digit_fo
             "digit_choices": range(10),
             "bars": bars,
             "chosen_piece": chosen_piece,
-            "number_form": number_form or NumberFeedbackForm(),
+            "number_form": number_form
+            or NumberFeedbackForm(
+                initial={"true_digits": prediction.true_digits if answer["is_correct"] is False else ""}
+            ),
             "digit_form": digit_form,
             "feedback_open": bool(number_form or digit_form) or answer["is_correct"] is False,
-            "checked_position": int(digit_form.data["position"])
-            if digit_form is not None and str(digit_form.data.get("position", "")).isdigit()
-            else answer["correct_position"],
+            "checked_position": checked_position,
+            # The correction picker never offers, at the chosen place, the digit the model read there.
+            "read_there": read_there,
+            # After a correction of one digit, its new value shows pressed; after "right", none does.
+            "corrected_digit": prediction.true_digits[corrected_position] if corrected_position is not None else "",
             # What the page's script writes when it fills in an answer that arrives while the page is open.
             "result_messages": {
                 "not_read": gettext("not read"),
@@ -92,6 +108,21 @@ def prediction_feedback(request, pk: int):
         form.add_error("true_digits", str(refused))
         return render_result(request, prediction, number_form=form, status=400)
     say_thank_you(request, prediction)
+    return redirect("prediction_detail", pk=prediction.pk)
+
+
+@login_required
+@require_POST
+def prediction_no_digit(request, pk: int):
+    """ "Right, there is no digit": the answer to a picture in which no digit was found."""
+    prediction = selectors.prediction_get(user=request.user, prediction_id=pk)
+    try:
+        services.prediction_record_no_digit(prediction=prediction)
+    except services.InvalidLabel as refused:
+        form = NumberFeedbackForm()
+        form.add_error(None, refused.message)
+        return render_result(request, prediction, number_form=form, status=400)
+    messages.success(request, gettext("Thank you! Marked as right: there is no digit."))
     return redirect("prediction_detail", pk=prediction.pk)
 
 

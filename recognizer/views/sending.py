@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
@@ -73,7 +74,8 @@ def upload(request):
         )
         % {"count": len(created)},
     )
-    return redirect("history")
+    # This upload's answers together, not the whole history.
+    return redirect(f"{reverse('predictions_sent')}?{urlencode([('ids', prediction.pk) for prediction in created])}")
 
 
 def warn_if_not_queued(request, created: list[Prediction]) -> None:

@@ -126,6 +126,17 @@
     });
   }
 
+  // The digit picker offers, for the digit chosen, every value but the one the model read there (that
+  // would be "yes, it is right"); the value the user corrected it to shows pressed, and only there.
+  function offerCorrections(position) {
+    var piece = data.pieces[position];
+    var corrected = data.corrected_position === position ? data.true_digits.charAt(position) : "";
+    root.querySelectorAll(".digit-choice").forEach(function (button) {
+      button.hidden = Boolean(piece) && button.value === piece.text;
+      button.setAttribute("aria-pressed", String(button.value === corrected));
+    });
+  }
+
   // One digit chosen: its card pressed, its box drawn stronger, its probabilities in the bars.
   function select(position) {
     var piece = data.pieces[position];
@@ -140,6 +151,7 @@
     root.querySelectorAll('[name="position"]').forEach(function (radio) {
       radio.checked = Number(radio.value) === position;
     });
+    offerCorrections(position);
     var place = root.querySelector("[data-bars-place]");
     place.textContent = fill(text.place_of, { place: position + 1, total: data.pieces.length });
     root.querySelectorAll(".probability-row").forEach(function (row) {
@@ -173,9 +185,12 @@
       renderOverlay();
       renderPieces();
       renderPositions();
-      // A number that cannot be right as it is (a piece not read, or none found) opens the ways to correct it.
-      root.querySelector(".feedback-no").open = !shown.readable;
+      // A number with a piece not read opens the ways to correct it; "no digit found" may be right as it is.
+      root.querySelector(".feedback-no").open = shown.flagged;
       if (data.selected_position !== null) select(data.selected_position);
+      if (data.correct_position !== null) offerCorrections(data.correct_position);
+      // The title says what was read: "4067 · meter.jpg · digitsite".
+      document.title = data.title + " " + document.title.slice(document.title.lastIndexOf("·"));
     }
   }
 
