@@ -41,10 +41,10 @@ class LabelFilter(admin.SimpleListFilter):
     parameter_name = "label"
 
     def lookups(self, request, model_admin):
-        return [*DIGIT_CHOICES, (selectors.NO_DIGIT, _("unlabelled"))]
+        return [*DIGIT_CHOICES, (selectors.NO_DIGIT, _("unlabelled")), (selectors.NOT_A_DIGIT, _("not a digit"))]
 
     def queryset(self, request, queryset):
-        if self.value() in (*selectors.DIGIT_VALUES, selectors.NO_DIGIT):
+        if self.value() in (*selectors.DIGIT_VALUES, selectors.NO_DIGIT, selectors.NOT_A_DIGIT):
             return selectors.predictions_by_label(queryset, self.value())
         return queryset
 

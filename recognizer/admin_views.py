@@ -144,6 +144,7 @@ def dashboard(request, *, model_admin):
             f"{100 * matrix.predictions_right / matrix.predictions:.1f}" if matrix.predictions else None
         ),
         "wrong_url": _changelist_url(selection, verdict="wrong"),
+        "not_a_digit_url": _changelist_url(selection, label=selectors.NOT_A_DIGIT),
         "by_version": by_version,
         "by_digit": by_digit,
         "over_time": over_time,
@@ -193,17 +194,30 @@ def review_label(request, *, model_admin, object_id: int):
         raise Http404
     wants_json = "application/json" in request.headers.get("Accept", "")
     try:
-        services.prediction_record_review(
-            prediction=prediction, staff_digits=request.POST.get("label", ""), reviewer=request.user
-        )
+        if request.POST.get("not_a_digit"):
+            # A blank page, a scribble, a word: said so, rather than forced into a digit.
+            services.prediction_record_not_a_digit(prediction=prediction, reviewer=request.user)
+        else:
+            services.prediction_record_review(
+                prediction=prediction, staff_digits=request.POST.get("label", ""), reviewer=request.user
+            )
     except services.InvalidLabel as error:
         if wants_json:
             return JsonResponse({"error": error.message}, status=400)
         return HttpResponseBadRequest(error.message)
     if wants_json:
-        return JsonResponse({"id": prediction.pk, "staff_digits": prediction.staff_digits})
-    labelled = {"id": prediction.pk, "label": prediction.staff_digits}
-    messages.success(request, gettext("Prediction %(id)d labelled %(label)s.") % labelled)
+        return JsonResponse(
+            {
+                "id": prediction.pk,
+                "staff_digits": prediction.staff_digits,
+                "not_a_digit": prediction.labelled_not_a_digit,
+            }
+        )
+    if prediction.labelled_not_a_digit:
+        messages.success(request, gettext("Prediction %(id)d marked “not a digit”.") % {"id": prediction.pk})
+    else:
+        labelled = {"id": prediction.pk, "label": prediction.staff_digits}
+        messages.success(request, gettext("Prediction %(id)d labelled %(label)s.") % labelled)
     return redirect("admin:recognizer_prediction_review_queue")
 
 

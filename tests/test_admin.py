@@ -454,7 +454,7 @@ def test_one_click_labelling_from_the_queue_stores_a_staff_label(staff_client, a
     url = reverse("admin:recognizer_prediction_review_label", args=[prediction.pk])
     response = staff_client.post(url, {"label": "7"}, HTTP_ACCEPT="application/json")
     assert response.status_code == 200
-    assert response.json() == {"id": prediction.pk, "staff_digits": "7"}
+    assert response.json() == {"id": prediction.pk, "staff_digits": "7", "not_a_digit": False}
     prediction.refresh_from_db()
     assert (prediction.staff_digits, prediction.true_digits, prediction.reviewed_by) == ("7", "", staff)
     assert prediction not in selectors.review_queue()
@@ -468,7 +468,7 @@ def test_a_number_typed_in_the_queue_is_stored_as_the_staff_label(staff_client, 
     assert 'class="suggested"' not in page  # no "as read" button: a flagged reading is no number to take as it is
     url = reverse("admin:recognizer_prediction_review_label", args=[prediction.pk])
     response = staff_client.post(url, {"label": "4667"}, HTTP_ACCEPT="application/json")
-    assert response.json() == {"id": prediction.pk, "staff_digits": "4667"}
+    assert response.json() == {"id": prediction.pk, "staff_digits": "4667", "not_a_digit": False}
     prediction.refresh_from_db()
     assert prediction.label == "4667" and prediction not in selectors.review_queue()
 

@@ -84,3 +84,28 @@ def test_confirming_a_users_no_digit_answer_stores_it_as_staffs_not_a_digit(alic
     blank.refresh_from_db()
     assert (result.confirmed, result.skipped) == (1, 0)
     assert (blank.staff_reviewed, blank.labelled_not_a_digit, blank.reviewed_by) == (True, True, staff)
+
+
+def test_staff_say_not_a_digit_from_the_review_queue_and_the_dashboard_counts_it_apart(client, staff, alice):
+    from django.urls import reverse
+
+    blank = finished_prediction(alice, digits="3", confidence=0.4)
+    client.force_login(staff)
+    queue = client.get(reverse("admin:recognizer_prediction_review_queue")).content.decode()
+    assert 'name="not_a_digit"' in queue and 'class="skip"' in queue
+
+    url = reverse("admin:recognizer_prediction_review_label", args=[blank.pk])
+    response = client.post(url, {"not_a_digit": "1"}, HTTP_ACCEPT="application/json")
+
+    assert response.json() == {"id": blank.pk, "staff_digits": "", "not_a_digit": True}
+    blank.refresh_from_db()
+    assert blank.labelled_not_a_digit and blank.reviewed_by == staff
+    dashboard = client.get(reverse("admin:recognizer_prediction_dashboard")).content.decode()
+    assert "1 picture is labelled “not a digit”" in dashboard
+    listed = client.get(reverse("admin:recognizer_prediction_changelist"), {"label": selectors.NOT_A_DIGIT})
+    assert list(listed.context["cl"].result_list) == [blank]
+    # Without the script, the plain form comes back to the queue, which no longer lists it.
+    other = finished_prediction(alice, digits="", confidence=None)
+    response = client.post(reverse("admin:recognizer_prediction_review_label", args=[other.pk]), {"not_a_digit": "1"})
+    assert response.status_code == 302
+    assert f'id="review-{other.pk}"' not in client.get(response["Location"]).content.decode()

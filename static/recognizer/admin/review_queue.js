@@ -1,5 +1,6 @@
 // Review queue: type the number the highlighted prediction shows (digit keys 0-9) and press Enter to save it;
-// move with arrows or j/k. Without this script each row is a plain form that posts and comes back to the queue.
+// "Not a digit" (n) for a picture with none, "Skip" (s) to move on without a label; move with arrows or j/k.
+// Without this script each row is a plain form that posts and comes back to the queue.
 (function () {
   "use strict";
   const queue = document.querySelector(".review-queue");
@@ -25,7 +26,7 @@
       if (index < 0 || index >= items.length) {
         return from;
       }
-      if (!items[index].classList.contains("labelled")) {
+      if (!items[index].classList.contains("labelled") && !items[index].classList.contains("skipped")) {
         return items[index];
       }
     }
@@ -36,10 +37,15 @@
     return item.querySelector('input[name="label"]');
   }
 
+  // `number` is the label typed or chosen, or null for "not a digit".
   async function label(item, number) {
     const form = item.querySelector("form");
     const body = new FormData(form); // carries the CSRF token
-    body.set("label", number);
+    if (number === null) {
+      body.set("not_a_digit", "1");
+    } else {
+      body.set("label", number);
+    }
     const result = item.querySelector(".review-result");
     try {
       const response = await fetch(form.action, {
@@ -52,8 +58,11 @@
         throw new Error(String(response.status));
       }
       const saved = await response.json();
+      item.classList.remove("skipped");
       item.classList.add("labelled");
-      result.textContent = queue.dataset.labelledText + " " + saved.staff_digits;
+      result.textContent = saved.not_a_digit
+        ? queue.dataset.notADigitText
+        : queue.dataset.labelledText + " " + saved.staff_digits;
       field(item).value = "";
       field(item).blur();
       if (item === current) {
@@ -64,14 +73,33 @@
     }
   }
 
+  // Skipping leaves the row unlabelled (it stays in the queue) and moves on to the next one.
+  function skip(item) {
+    item.classList.add("skipped");
+    item.querySelector(".review-result").textContent = queue.dataset.skippedText;
+    field(item).value = "";
+    field(item).blur();
+    select(nextUnlabelled(item, 1));
+  }
+
   queue.addEventListener("submit", function (event) {
     event.preventDefault();
     const item = event.target.closest(".review-item");
+    select(item);
+    if (event.submitter && event.submitter.name === "not_a_digit") {
+      label(item, null);
+      return;
+    }
     // "As read" carries its number; Enter in the field or "Save" send what was typed.
     const number = event.submitter && event.submitter.value ? event.submitter.value : field(item).value.trim();
     if (number) {
-      select(item);
       label(item, number);
+    }
+  });
+
+  queue.addEventListener("click", function (event) {
+    if (event.target.classList.contains("skip")) {
+      skip(event.target.closest(".review-item"));
     }
   });
 
@@ -100,6 +128,12 @@
       event.preventDefault();
       field(current).value += event.key;
       field(current).focus();
+    } else if (event.key === "n") {
+      event.preventDefault();
+      label(current, null);
+    } else if (event.key === "s") {
+      event.preventDefault();
+      skip(current);
     } else if (event.key === "ArrowDown" || event.key === "j") {
       event.preventDefault();
       select(nextUnlabelled(current, 1));
