@@ -80,6 +80,10 @@ class Prediction(models.Model):
     preprocess_ms = models.FloatField(null=True, blank=True)
     inference_ms = models.FloatField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # For the recovery sweep (services.predictions_requeue_pending): when the row was last handed to the broker
+    # (empty: it could not be, the broker was down) and when a worker last started reading it.
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
 
     # The user's own answer to "is this right?" (the number it really is), and a staff review kept apart
     # from it. "" with no time means nobody said; "" with its time set means "there is no digit".

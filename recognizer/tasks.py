@@ -1,7 +1,8 @@
 """Celery tasks: thin wrappers that take an id and call a service.
 
 The model is loaded once per worker process, after the fork (`worker_process_init`), so each
-process has its own TensorFlow runtime and none is loaded in the web process.
+process has its own TensorFlow runtime and none is loaded in the web process. Each worker also runs a
+watch thread (`worker_ready`): its heartbeat, and the recovery sweep (recognizer/worker_watch.py).
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ import os
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
+from django.conf import settings
 from django.db import DatabaseError
 
-from recognizer import services
+from recognizer import services, worker_watch
 
 logger = logging.getLogger(__name__)
-
-MAX_RETRIES = 3
 
 
 @worker_process_init.connect
@@ -31,25 +31,48 @@ def load_model_in_worker(**_kwargs) -> None:
     services.active_classifier()
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
+@worker_ready.connect
+def start_worker_watch(sender=None, **_kwargs) -> None:
+    worker_watch.start(app=sender.app, worker_name=sender.hostname)
+
+
+@worker_shutdown.connect
+def stop_worker_watch(**_kwargs) -> None:
+    worker_watch.stop()
+
+
+def retry_countdown(retries: int) -> int:
+    """Seconds before the next try: 2, 4, 8, ... up to PREDICTION_RETRY_MAX_COUNTDOWN."""
+    return min(2 ** (retries + 1), settings.PREDICTION_RETRY_MAX_COUNTDOWN)
+
+
+def mark_failed_unless_database_refuses(prediction_id: int, reason: str) -> None:
+    try:
+        services.prediction_mark_failed(prediction_id=prediction_id, reason=reason)
+    except DatabaseError:
+        # Still refusing: the row stays pending or processing, never lost; the recovery sweep queues it again
+        # once the database is back (SWEEP_PENDING_AFTER_SECONDS / SWEEP_PROCESSING_AFTER_SECONDS).
+        logger.error("Prediction %s: could not be marked failed either; left to the recovery sweep", prediction_id)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def run_prediction(self, prediction_id: int) -> None:
+    max_retries = settings.PREDICTION_MAX_RETRIES
     try:
         services.prediction_run(prediction_id=prediction_id)
     except SoftTimeLimitExceeded:
-        services.prediction_mark_failed(
-            prediction_id=prediction_id, reason="The prediction took too long and was stopped."
-        )
+        mark_failed_unless_database_refuses(prediction_id, "The prediction took too long and was stopped.")
     except (DatabaseError, OSError) as error:  # transient: the database or the file store hiccuped
-        if self.request.retries >= MAX_RETRIES:
+        if self.request.retries >= max_retries:
             # The error's own text can hold server paths; it goes to the log, the reason stays generic.
-            logger.error("Prediction %s: gave up after %s retries: %s", prediction_id, MAX_RETRIES, error)
+            logger.error("Prediction %s: gave up after %s retries: %s", prediction_id, max_retries, error)
             reason = (
-                f"Gave up after {MAX_RETRIES} retries: the stored picture or the database could not be "
+                f"Gave up after {max_retries} retries: the stored picture or the database could not be "
                 f"reached ({type(error).__name__})."
             )
-            services.prediction_mark_failed(prediction_id=prediction_id, reason=reason)
+            mark_failed_unless_database_refuses(prediction_id, reason)
             return
-        raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from error
+        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries), max_retries=max_retries) from error
     except Exception as error:
         logger.exception("Prediction %s failed", prediction_id)
-        services.prediction_mark_failed(prediction_id=prediction_id, reason=f"Internal error: {type(error).__name__}")
+        mark_failed_unless_database_refuses(prediction_id, f"Internal error: {type(error).__name__}")

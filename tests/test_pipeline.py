@@ -4,6 +4,7 @@ import io
 import math
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -13,7 +14,7 @@ from mlcore.inference import read_model_card
 from mlcore.paths import DEFAULT_MODEL_PATH
 from recognizer import services
 from recognizer.models import Prediction
-from recognizer.tasks import MAX_RETRIES, run_prediction
+from recognizer.tasks import retry_countdown, run_prediction
 from tests.conftest import celery_broker
 from tests.images import blank_picture, number_photo, paper_photo
 from tests.prediction_rows import stored_model_input
@@ -122,6 +123,74 @@ def test_a_file_store_fault_is_retried_then_the_prediction_fails_with_the_reason
     run_prediction.apply(args=[prediction.pk])
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.FAILED
-    assert prediction.attempts == 1 + MAX_RETRIES  # the first try and every retry read the file again
-    assert prediction.error.startswith(f"Gave up after {MAX_RETRIES} retries")
+    retries = settings.PREDICTION_MAX_RETRIES
+    assert prediction.attempts == 1 + retries  # the first try and every retry read the file again
+    assert prediction.error.startswith(f"Gave up after {retries} retries")
     assert str(prediction.image.storage.location) not in prediction.error  # no server paths shown to the user
+
+
+def test_retries_outlast_a_database_outage_of_two_minutes():
+    waits = [retry_countdown(retry) for retry in range(settings.PREDICTION_MAX_RETRIES)]
+    assert waits[:3] == [2, 4, 8]  # a blip costs seconds
+    assert sum(waits) >= 120
+
+
+# --- The recovery sweep (services.predictions_requeue_pending, run by the workers' watch) ---
+
+
+def stored_prediction(user, *, digit: int, **fields) -> Prediction:
+    prediction = Prediction(user=user, created_at=timezone.now() - timezone.timedelta(hours=1), **fields)
+    prediction.image.save(f"{digit}.jpg", ContentFile(paper_photo(digit)), save=False)
+    prediction.save()
+    return prediction
+
+
+def sweep() -> int:
+    return services.predictions_requeue_pending(
+        older_than_seconds=300, processing_older_than_seconds=120, max_attempts=settings.PREDICTION_MAX_ATTEMPTS
+    )
+
+
+def test_the_sweep_reads_a_prediction_left_processing_by_a_worker_that_died(alice):
+    long_ago = timezone.now() - timezone.timedelta(seconds=600)
+    stalled = stored_prediction(alice, digit=7, status=Prediction.Status.PROCESSING, attempts=1, started_at=long_ago)
+
+    assert sweep() == 1  # eager here: the worker's task runs at once
+    stalled.refresh_from_db()
+    assert stalled.status == Prediction.Status.DONE and stalled.digit == 7
+
+
+def test_the_sweep_leaves_alone_a_prediction_a_worker_is_reading_now(alice):
+    reading = stored_prediction(
+        alice, digit=3, status=Prediction.Status.PROCESSING, attempts=1, started_at=timezone.now()
+    )
+    queued = stored_prediction(alice, digit=5, queued_at=timezone.now())  # waiting its turn in the queue
+
+    assert sweep() == 0
+    reading.refresh_from_db()
+    queued.refresh_from_db()
+    assert reading.status == Prediction.Status.PROCESSING and queued.status == Prediction.Status.PENDING
+
+
+def test_the_sweep_queues_at_once_a_prediction_that_could_not_be_queued(alice, django_capture_on_commit_callbacks):
+    with celery_broker("redis://127.0.0.1:1/0"), django_capture_on_commit_callbacks(execute=True):
+        prediction = services.prediction_create(user=alice, upload=upload(paper_photo(8)))
+    prediction.refresh_from_db()
+    assert prediction.status == Prediction.Status.PENDING and prediction.queued_at is None
+
+    assert sweep() == 1  # although it is only seconds old
+    prediction.refresh_from_db()
+    assert prediction.status == Prediction.Status.DONE and prediction.digit == 8
+
+
+def test_a_picture_that_keeps_killing_its_worker_is_failed_with_the_reason(alice):
+    long_ago = timezone.now() - timezone.timedelta(seconds=600)
+    attempts = settings.PREDICTION_MAX_ATTEMPTS
+    poison = stored_prediction(
+        alice, digit=1, status=Prediction.Status.PROCESSING, attempts=attempts, started_at=long_ago
+    )
+
+    assert sweep() == 0
+    poison.refresh_from_db()
+    assert poison.status == Prediction.Status.FAILED
+    assert poison.error == f"The worker stopped while reading this picture, {attempts} times: it was given up."

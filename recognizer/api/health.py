@@ -1,6 +1,8 @@
-"""What GET /api/v1/health/ reports: can we reach the database and the broker, and is there a model.
+"""What GET /api/v1/health/ reports: can we reach the database and the broker, is a worker consuming, and
+is there a model.
 
-Public, so the answers say only ok or not; the reasons go to the log.
+Public, so the answers say only ok or not (and, for the workers, how many and a short reason); the details
+go to the log.
 """
 
 from __future__ import annotations
@@ -8,9 +10,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 
-from recognizer import services
+from recognizer import services, worker_watch
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +58,32 @@ def broker_health() -> dict:
     return {"ok": True, "mode": "broker"}
 
 
+def worker_health() -> dict:
+    """Whether a prediction worker is consuming: one has beaten within WORKER_HEARTBEAT_TTL seconds
+    (recognizer/worker_watch.py). Eager mode needs none; another broker than Redis cannot be asked."""
+    from digitsite.celery import app
+
+    if app.conf.task_always_eager:
+        return {"ok": True, "mode": "eager"}
+    client = worker_watch.broker_redis(app)
+    if client is None:
+        return {"ok": True, "mode": "unknown"}
+    try:
+        alive = worker_watch.workers_alive(client=client, app=app)
+    except Exception:  # the broker's own check says why
+        logger.warning("Health check: cannot read the workers' heartbeats", exc_info=True)
+        return {"ok": False, "count": 0, "reason": "The broker cannot be reached."}
+    finally:
+        client.close()
+    if not alive:
+        return {
+            "ok": False,
+            "count": 0,
+            "reason": f"No worker has reported in the last {settings.WORKER_HEARTBEAT_TTL} seconds.",
+        }
+    return {"ok": True, "count": len(alive)}
+
+
 def model_health() -> dict:
     from mlcore.inference import read_model_card  # no TensorFlow: the card is a JSON file beside the model
 
@@ -65,5 +94,10 @@ def model_health() -> dict:
 
 
 def system_health() -> dict:
-    checks = {"database": database_health(), "broker": broker_health(), "model": model_health()}
+    checks = {
+        "database": database_health(),
+        "broker": broker_health(),
+        "workers": worker_health(),
+        "model": model_health(),
+    }
     return {"ok": all(check["ok"] for check in checks.values()), **checks}

@@ -212,6 +212,22 @@ prediction_schema = extend_schema_view(
                 description="The broker is down; the uploads are kept as pending.",
                 examples=[
                     OpenApiExample(
+                        "No worker",
+                        value={
+                            "ok": False,
+                            "database": {"ok": True},
+                            "broker": {"ok": True, "mode": "broker"},
+                            "workers": {
+                                "ok": False,
+                                "count": 0,
+                                "reason": "No worker has reported in the last 30 seconds.",
+                            },
+                            "model": {"ok": True, "version": "1.0.0"},
+                        },
+                        response_only=True,
+                        status_codes=["503"],
+                    ),
+                    OpenApiExample(
                         "Broker down",
                         value={
                             "detail": "The pictures are saved, but the queue cannot be reached right now. They will "
@@ -220,7 +236,7 @@ prediction_schema = extend_schema_view(
                             "predictions": [PENDING_EXAMPLE],
                         },
                         response_only=True,
-                    )
+                    ),
                 ],
             ),
         },
@@ -291,7 +307,8 @@ health_schema = extend_schema_view(
     get=extend_schema(
         tags=["service"],
         summary="Is everything up",
-        description="Database, broker (or eager mode, when no broker is configured) and model file. "
+        description="Database, broker (or eager mode, when no broker is configured), whether a worker is "
+        "consuming (one reported within WORKER_HEARTBEAT_TTL seconds) and model file. "
         "200 when all are fine, 503 otherwise, with the same body.",
         responses={
             200: OpenApiResponse(
@@ -304,6 +321,7 @@ health_schema = extend_schema_view(
                             "ok": True,
                             "database": {"ok": True},
                             "broker": {"ok": True, "mode": "broker"},
+                            "workers": {"ok": True, "count": 2},
                             "model": {"ok": True, "version": "1.0.0"},
                         },
                         response_only=True,
@@ -321,6 +339,7 @@ health_schema = extend_schema_view(
                             "ok": False,
                             "database": {"ok": True},
                             "broker": {"ok": False, "mode": "broker"},
+                            "workers": {"ok": False, "count": 0, "reason": "The broker cannot be reached."},
                             "model": {"ok": True, "version": "1.0.0"},
                         },
                         response_only=True,

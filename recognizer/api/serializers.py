@@ -218,8 +218,17 @@ class ModelHealthSerializer(HealthCheckSerializer):
     version = serializers.CharField(allow_null=True)
 
 
+class WorkersHealthSerializer(HealthCheckSerializer):
+    count = serializers.IntegerField(
+        required=False, help_text=_("How many workers reported within WORKER_HEARTBEAT_TTL seconds.")
+    )
+    mode = serializers.CharField(required=False, help_text=_("eager: no broker, tasks run in-process."))
+    reason = serializers.CharField(required=False, help_text=_("Why no worker is counted."))
+
+
 class HealthSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     database = HealthCheckSerializer()
     broker = BrokerHealthSerializer()
+    workers = WorkersHealthSerializer()
     model = ModelHealthSerializer()

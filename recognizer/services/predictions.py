@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
@@ -83,8 +85,10 @@ def predictions_create(
     try:
         with transaction.atomic():
             for upload in checked:
+                now = timezone.now()
+                # Counted as queued from the start (queueing follows the commit); a failure clears it.
                 prediction = Prediction(
-                    user=user, source=source, original_name=upload.name[:255], created_at=timezone.now()
+                    user=user, source=source, original_name=upload.name[:255], created_at=now, queued_at=now
                 )
                 prediction.image.save(upload.name, ContentFile(upload.data), save=False)
                 created.append(prediction)
@@ -123,19 +127,64 @@ def prediction_enqueue_noting(*, prediction: Prediction) -> None:
     """Queues the prediction and notes on the instance whether that worked (`prediction.queued`).
 
     The API reads it to answer 503 when the broker is down. The attribute is missing until the
-    transaction commits (the queueing waits for the commit).
+    transaction commits (the queueing waits for the commit). A prediction that could not be queued is
+    marked so (no `queued_at`): the recovery sweep queues it as soon as the broker is back.
     """
     prediction.queued = prediction_enqueue(prediction=prediction)
+    if not prediction.queued:
+        try:
+            Prediction.objects.filter(pk=prediction.pk, status=Prediction.Status.PENDING).update(queued_at=None)
+        except DatabaseError:  # then the sweep finds it later, SWEEP_PENDING_AFTER_SECONDS after its creation
+            logger.warning("Could not mark prediction %s as not queued", prediction.pk, exc_info=True)
 
 
-def predictions_requeue_pending(*, older_than_seconds: int = 0) -> int:
-    """Queues again every pending prediction (e.g. after the broker was down). Returns how many."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+def predictions_requeue_pending(
+    *,
+    older_than_seconds: int = 0,
+    processing_older_than_seconds: int | None = None,
+    max_attempts: int | None = None,
+) -> int:
+    """Queues again the predictions that no worker will read unless queued again. Returns how many it queued.
+
+    - Pending and never queued (the broker was down when they were saved): always.
+    - Pending, queued at least `older_than_seconds` ago (their message was lost, e.g. Redis restarted
+      without persistence; with 0, every pending prediction).
+    - With `processing_older_than_seconds`: started longer ago than any task may run, so the worker reading
+      them died (kill -9, a lost machine). They are queued again, unless they were started `max_attempts`
+      times already: those are failed, so that a picture that kills its worker cannot do it forever.
+
+    Queueing twice does no harm: a prediction already finished is skipped by the worker. The recovery sweep
+    (recognizer/worker_watch.py) and `manage.py requeue_pending` both call this.
+    """
+    now = timezone.now()
+    if processing_older_than_seconds is not None:
+        stalled = (
+            Prediction.objects.filter(status=Prediction.Status.PROCESSING)
+            .annotate(since=Coalesce("started_at", "created_at"))
+            .filter(since__lte=now - timezone.timedelta(seconds=processing_older_than_seconds))
+            .only("pk", "attempts", "started_at")
+        )
+        for prediction in stalled:
+            if max_attempts is not None and prediction.attempts >= max_attempts:
+                prediction_mark_failed(
+                    prediction_id=prediction.pk,
+                    reason=_("The worker stopped while reading this picture, %(count)d times: it was given up.")
+                    % {"count": prediction.attempts},
+                )
+                continue
+            # Back to pending and not queued; unless a worker has started it again in the meantime.
+            Prediction.objects.filter(
+                pk=prediction.pk, status=Prediction.Status.PROCESSING, started_at=prediction.started_at
+            ).update(status=Prediction.Status.PENDING, queued_at=None)
+    waiting = Prediction.objects.filter(status=Prediction.Status.PENDING).filter(
+        Q(queued_at__isnull=True) | Q(queued_at__lte=now - timezone.timedelta(seconds=older_than_seconds))
+    )
     queued = 0
-    for prediction in Prediction.objects.filter(status=Prediction.Status.PENDING, created_at__lte=cutoff).order_by(
-        "created_at"
-    ):
-        queued += prediction_enqueue(prediction=prediction)
+    for prediction in waiting.order_by("created_at").only("pk"):
+        if not prediction_enqueue(prediction=prediction):
+            break  # the broker is down: the next sweep tries again
+        Prediction.objects.filter(pk=prediction.pk, status=Prediction.Status.PENDING).update(queued_at=timezone.now())
+        queued += 1
     return queued
 
 
@@ -165,7 +214,7 @@ def prediction_run(*, prediction_id: int, classifier=None) -> Prediction | None:
     if prediction is None or prediction.is_finished:
         return prediction
     Prediction.objects.filter(pk=prediction.pk).update(
-        status=Prediction.Status.PROCESSING, attempts=prediction.attempts + 1
+        status=Prediction.Status.PROCESSING, attempts=prediction.attempts + 1, started_at=timezone.now()
     )
     with prediction.image.open("rb") as stored:
         data = stored.read()
