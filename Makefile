@@ -13,7 +13,7 @@ EPOCHS ?= 25
 VERSION ?= $(shell date +%Y%m%d-%H%M)
 BUILD := build
 
-.PHONY: install run serve test heldout worker train evaluate bench lint format migrations-check messages requeue
+.PHONY: install run serve test heldout worker worker-training train evaluate bench lint format migrations-check messages requeue
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ heldout: install
 
 worker: install
 	$(BIN)/celery -A digitsite worker -Q inference -l info
+
+# Trains new model versions from the corrections (admin: Training jobs), one at a time, on one core, so
+# that the inference worker keeps the other. Never in the web process.
+worker-training: install
+	WORKER_ROLE=training TF_NUM_THREADS=1 $(BIN)/celery -A digitsite worker -Q training -c 1 -n training@%h -l info
 
 requeue: install
 	$(BIN)/python manage.py requeue_pending

@@ -158,8 +158,15 @@ UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 50_000_000)
 DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES + 5
 FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
 
-# The Keras model the workers load (default: the one committed in mlcore/models/).
+# The committed model (default: mlcore/models/): the first active version of the model registry.
 DIGIT_MODEL_PATH = os.environ.get("DIGIT_MODEL_PATH", "") or None
+# Trained versions live in the file store; a worker on a remote store keeps local copies here.
+MODEL_CACHE_DIR = Path(os.environ.get("MODEL_CACHE_DIR", BASE_DIR / ".model-cache"))
+# A running training job not heard of for this long has lost its worker and is marked failed.
+TRAINING_STALE_SECONDS = env_int("TRAINING_STALE_SECONDS", 300)
+# Overrides of mlcore.retrain's defaults for jobs started in the admin: {"retrain": {...RetrainConfig},
+# "score": {...ScoreSettings}} (smaller settings make quick trial runs; the defaults are for real decisions).
+TRAINING_DEFAULT_OPTIONS: dict = {}
 
 # A prediction whose database or stored picture cannot be reached is retried PREDICTION_MAX_RETRIES times,
 # waiting 2, 4, 8, ... seconds (at most PREDICTION_RETRY_MAX_COUNTDOWN) between tries: by default about two
@@ -176,7 +183,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True  # results live in the Prediction table, not a result backend
 CELERY_TASK_DEFAULT_QUEUE = "inference"
-CELERY_TASK_ROUTES = {"recognizer.tasks.*": {"queue": "inference"}}
+CELERY_TASK_ROUTES = {
+    # Training has its own queue and worker (make worker-training), so it never holds up a prediction.
+    "recognizer.tasks.train_model_version": {"queue": "training"},
+    "recognizer.tasks.*": {"queue": "inference"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Fail fast when the broker is down, so an upload is answered (and kept pending) instead of hanging.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -419,3 +419,7 @@ class PredictionAdmin(admin.ModelAdmin):
 
     def picture_view(self, request, object_id, kind):
         return admin_views.picture(request, model_admin=self, object_id=object_id, kind=kind)
+
+
+# The model registry's pages (training jobs, model versions) are in their own module.
+from recognizer import registry_admin  # noqa: E402, F401

@@ -28,7 +28,9 @@ def load_model_in_worker(**_kwargs) -> None:
     # Each worker process gets its share of the cores instead of all of them fighting.
     tf.config.threading.set_intra_op_parallelism_threads(int(os.environ.get("TF_NUM_THREADS", "1")))
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    services.active_classifier()
+    # A training worker (make worker-training) loads the models it trains, not the one that reads uploads.
+    if os.environ.get("WORKER_ROLE") != "training":
+        services.active_classifier()
 
 
 @worker_ready.connect
@@ -76,3 +78,12 @@ def run_prediction(self, prediction_id: int) -> None:
     except Exception as error:
         logger.exception("Prediction %s failed", prediction_id)
         mark_failed_unless_database_refuses(prediction_id, f"Internal error: {type(error).__name__}")
+
+
+# Training runs for minutes, on its own queue and worker: its own time limits, far above a prediction's. A lost
+# training worker is noticed through the job's heartbeat (services.training_jobs_fail_stale), not by redelivery.
+@shared_task(acks_late=False, soft_time_limit=6 * 3600, time_limit=6 * 3600 + 60)
+def train_model_version(job_id: int) -> None:
+    from recognizer.services.model_versions import training_job_run
+
+    training_job_run(job_id=job_id)

@@ -68,8 +68,11 @@ def take_sweep_turn(*, client, app, worker_name: str) -> bool:
 
 def sweep() -> int:
     from recognizer.services import predictions_requeue_pending
+    from recognizer.services.model_versions import training_jobs_fail_stale
 
     try:
+        # A training job whose worker was killed is marked failed (the active model never stopped serving).
+        training_jobs_fail_stale()
         return predictions_requeue_pending(
             older_than_seconds=settings.SWEEP_PENDING_AFTER_SECONDS,
             processing_older_than_seconds=settings.SWEEP_PROCESSING_AFTER_SECONDS,

@@ -125,18 +125,30 @@ def celery_worker_process(django_db_setup, django_db_blocker, private_media_root
     broker = redis.Redis.from_url(TEST_BROKER_URL)
     for key in broker.scan_iter(f"{TEST_BROKER_KEY_PREFIX}*"):  # nothing left over from an earlier run
         broker.delete(key)
+    with celery_worker(queues="inference", log_path=private_media_root.parent / "celery-worker.log"):
+        with celery_broker(TEST_BROKER_URL) as app:
+            yield app
+
+
+@contextlib.contextmanager
+def celery_worker(*, queues: str, log_path: Path, env: dict | None = None, concurrency: int = 1):
+    """A real `celery worker` process consuming `queues` from the test broker, on the test database.
+
+    Yields the process (its own process group: killing the group takes its children too); stops it after.
+    """
+    database = settings.DATABASES["default"]
     user = f"{database['USER']}@" if database.get("USER") else ""
     host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
-    env = {
+    worker_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "digitsite.settings",
         "DATABASE_URL": f"postgres://{user}{host}:{port}/{database['NAME']}",
         "CELERY_BROKER_URL": TEST_BROKER_URL,
         "CELERY_BROKER_KEY_PREFIX": TEST_BROKER_KEY_PREFIX,
-        "MEDIA_ROOT": str(private_media_root),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PYTHONUNBUFFERED": "1",
+        **(env or {}),
     }
-    log_path = private_media_root.parent / "celery-worker.log"
     log = open(log_path, "w")
     worker = subprocess.Popen(
         [
@@ -147,9 +159,11 @@ def celery_worker_process(django_db_setup, django_db_blocker, private_media_root
             "digitsite",
             "worker",
             "-Q",
-            "inference",
+            queues,
+            "-n",
+            f"{queues}-{RUN_ID}-{time.monotonic_ns()}@%h",
             "-c",
-            "1",
+            str(concurrency),
             "-l",
             "info",
             "--without-heartbeat",
@@ -157,9 +171,10 @@ def celery_worker_process(django_db_setup, django_db_blocker, private_media_root
             "--without-mingle",
         ],
         cwd=ROOT,
-        env=env,
+        env=worker_env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 120
@@ -167,8 +182,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, private_media_root
             if worker.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.5)
-        with celery_broker(TEST_BROKER_URL) as app:
-            yield app
+        yield worker
     finally:
         worker.terminate()
         try:

@@ -244,16 +244,17 @@ def prediction_run(*, prediction_id: int, classifier=None) -> Prediction | None:
 
 
 def active_model_path() -> str:
-    from mlcore.paths import DEFAULT_MODEL_PATH
+    """The local file of the version that reads uploads now (recognizer.services.model_versions)."""
+    from recognizer.services.model_versions import active_model_version, model_version_path
 
-    return str(settings.DIGIT_MODEL_PATH or DEFAULT_MODEL_PATH)
+    return model_version_path(active_model_version())
 
 
 def active_classifier():
-    """The process's classifier, loaded on first use (TensorFlow is imported only then)."""
-    from mlcore.inference import shared_classifier
+    """The active version's classifier, loaded on first use in this process (TensorFlow is imported only then)."""
+    from recognizer.services.model_versions import active_classifier as registry_classifier
 
-    return shared_classifier(active_model_path())
+    return registry_classifier()
 
 
 def prediction_mark_failed(*, prediction_id: int, reason: str) -> Prediction | None:
