@@ -1,7 +1,7 @@
 """Staff inspection of predictions: where the model is wrong, label review, and the export for retraining.
 
 The filters, counts and writes live in selectors and services; the pages beyond the standard
-list and detail (dashboard, accuracy chart, review queue, pictures) are in admin_views.py.
+list and detail (dashboard, review queue, pictures) are in admin_views.py.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +19,10 @@ from recognizer import admin_views, selectors, services
 from recognizer.models import FLAGGED, LABEL_MAX_LENGTH, Prediction
 
 DIGIT_CHOICES = [(str(d), str(d)) for d in range(10)]
+
+# Breadcrumbs and the site's few models are enough to find one's way; the sidebar took a quarter of the
+# screen from the prediction list.
+admin.site.enable_nav_sidebar = False
 
 
 class PredictedDigitFilter(admin.SimpleListFilter):
@@ -157,21 +163,21 @@ class PredictionReviewForm(forms.ModelForm):
 class PredictionAdmin(admin.ModelAdmin):
     form = PredictionReviewForm
     change_list_template = "admin/recognizer/prediction/change_list.html"
+    # Few, narrow columns (the two pictures stacked, one label column, a short date) so that the list
+    # fits a 1366 px screen beside its filters.
     list_display = [
-        "id",
-        "upload_thumbnail",
-        "model_input_thumbnail",
+        "prediction_id",
+        "list_pictures",
         "user",
         "predicted",
         "confidence_percent",
-        "true_digits",
-        "staff_digits",
+        "label_shown",
         "verdict",
         "model_version",
         "status",
-        "created_at",
+        "sent_at",
     ]
-    list_display_links = ["id", "upload_thumbnail"]
+    list_display_links = ["prediction_id", "list_pictures"]
     list_select_related = ["user"]
     list_filter = [
         "status",
@@ -277,6 +283,39 @@ class PredictionAdmin(admin.ModelAdmin):
             self._picture_url(obj, "input"),
             gettext("model input"),
         )
+
+    @admin.display(description=_("ID"), ordering="id")
+    def prediction_id(self, obj: Prediction) -> int:
+        return obj.pk  # the primary key's own "ID" header is not translated
+
+    @admin.display(description=_("pictures"))
+    def list_pictures(self, obj: Prediction):
+        """The upload above what the model saw, in one narrow column."""
+        upload = self.upload_thumbnail(obj) if obj.image else ""
+        model_input = self.model_input_thumbnail(obj) if obj.model_input else ""
+        return format_html('<span class="list-pictures">{}{}</span>', upload, model_input)
+
+    @admin.display(description=_("label"), ordering="effective_label")
+    def label_shown(self, obj: Prediction):
+        """The label that counts (staff's wins), saying whose it is; the user's answer too when staff differ."""
+        if obj.staff_digits:
+            differs = obj.true_digits and obj.true_digits != obj.staff_digits
+            return format_html(
+                '{}<span class="label-owner">{}</span>{}',
+                obj.staff_digits,
+                gettext("staff"),
+                format_html('<span class="label-owner">{}: {}</span>', gettext("user"), obj.true_digits)
+                if differs
+                else "",
+            )
+        if obj.true_digits:
+            return format_html('{}<span class="label-owner">{}</span>', obj.true_digits, gettext("user"))
+        return "—"
+
+    @admin.display(description=_("sent"), ordering="created_at")
+    def sent_at(self, obj: Prediction):
+        moment = timezone.localtime(obj.created_at)
+        return format_html("{}<br>{}", date_format(moment, "SHORT_DATE_FORMAT"), date_format(moment, "TIME_FORMAT"))
 
     @admin.display(description=_("pictures"))
     def pictures(self, obj: Prediction):
@@ -397,7 +436,6 @@ class PredictionAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         custom = [
             path("dashboard/", wrap(self.dashboard_view), name="recognizer_prediction_dashboard"),
-            path("dashboard/accuracy.png", wrap(self.accuracy_chart_view), name="recognizer_prediction_accuracy_chart"),
             path("review/", wrap(self.review_queue_view), name="recognizer_prediction_review_queue"),
             path("<int:object_id>/review/", wrap(self.review_label_view), name="recognizer_prediction_review_label"),
             path("<int:object_id>/picture/<str:kind>/", wrap(self.picture_view), name="recognizer_prediction_picture"),
@@ -407,9 +445,6 @@ class PredictionAdmin(admin.ModelAdmin):
 
     def dashboard_view(self, request):
         return admin_views.dashboard(request, model_admin=self)
-
-    def accuracy_chart_view(self, request):
-        return admin_views.accuracy_chart(request, model_admin=self)
 
     def review_queue_view(self, request):
         return admin_views.review_queue(request, model_admin=self)

@@ -1,5 +1,6 @@
-"""The admin pages beyond Django's list and detail: the misclassification dashboard, its accuracy chart,
-the review queue, the label and picture views, and the two actions that need a page or a download.
+"""The admin pages beyond Django's list and detail: the misclassification dashboard (its accuracy chart
+drawn inline by recognizer/charts.py), the review queue, the label and picture views, and the two actions
+that need a page or a download.
 
 PredictionAdmin.get_urls wraps each view in admin_site.admin_view (active staff only, CSRF-protected);
 each one checks the Prediction permissions on top. Counting is in selectors, writing in services.
@@ -46,7 +47,8 @@ class DashboardFilterForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("created_from"), cleaned.get("created_to")
         if start and end and start > end:
-            raise forms.ValidationError(_("The start date is after the end date."))
+            # On the field, so the message stands where the dates are.
+            self.add_error("created_to", _("The end date is before the start date."))
         return cleaned
 
     def selection(self) -> dict:
@@ -100,6 +102,19 @@ def _accuracy_rows(rows) -> list[dict]:
 def dashboard(request, *, model_admin):
     _require_view(request, model_admin)
     form = DashboardFilterForm(request.GET or None, versions=selectors.model_versions())
+    base_context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": gettext("Misclassification dashboard"),
+        "form": form,
+        "review_queue_count": selectors.review_queue().count(),
+        "review_queue_url": reverse("admin:recognizer_prediction_review_queue"),
+    }
+    if form.is_bound and not form.is_valid():
+        # Figures for other dates than the ones asked would mislead: only the form and its errors.
+        return TemplateResponse(
+            request, "admin/recognizer/prediction/dashboard.html", {**base_context, "filters_invalid": True}
+        )
     selection = form.selection()
     matrix = selectors.confusion_matrix(**selection)
     most = max(matrix.counts.values(), default=0)
@@ -130,12 +145,10 @@ def dashboard(request, *, model_admin):
         {**row, "wrong_url": _changelist_url(selection, label=str(row["key"]), verdict="wrong")}
         for row in _accuracy_rows(selectors.accuracy_by_digit(**selection))
     ]
-    over_time = _accuracy_rows(selectors.accuracy_over_time(**selection))
+    over_time_rows = selectors.accuracy_over_time(**selection)
+    over_time = _accuracy_rows(over_time_rows)
     context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.model._meta,
-        "title": gettext("Misclassification dashboard"),
-        "form": form,
+        **base_context,
         "matrix": matrix,
         "matrix_rows": matrix_rows,
         "predicted_columns": selectors.CONFUSION_COLUMNS,
@@ -148,24 +161,13 @@ def dashboard(request, *, model_admin):
         "by_version": by_version,
         "by_digit": by_digit,
         "over_time": over_time,
-        "chart_url": f"{reverse('admin:recognizer_prediction_accuracy_chart')}?{request.GET.urlencode()}",
-        "review_queue_count": selectors.review_queue().count(),
-        "review_queue_url": reverse("admin:recognizer_prediction_review_queue"),
+        "accuracy_chart": charts.accuracy_over_time(over_time_rows),
     }
     return TemplateResponse(request, "admin/recognizer/prediction/dashboard.html", context)
 
 
 def _without_version(selection: dict) -> dict:
     return {"created_from": selection["created_from"], "created_to": selection["created_to"]}
-
-
-def accuracy_chart(request, *, model_admin):
-    _require_view(request, model_admin)
-    form = DashboardFilterForm(request.GET or None, versions=selectors.model_versions())
-    png = charts.accuracy_over_time_png(selectors.accuracy_over_time(**form.selection()))
-    response = HttpResponse(png, content_type="image/png")
-    response["Cache-Control"] = "private, no-cache"
-    return response
 
 
 def review_queue(request, *, model_admin):

@@ -49,37 +49,49 @@ class Prediction(models.Model):
         UPLOAD = "upload", _("Upload")
         DRAWING = "drawing", _("Drawing")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="predictions")
-    created_at = models.DateTimeField(db_index=True)
-    source = models.CharField(max_length=16, choices=Source.choices, default=Source.UPLOAD)
-    image = models.ImageField(upload_to=upload_path, max_length=255)
-    original_name = models.CharField(max_length=255, blank=True, help_text=_("Shown to the user, never used on disk."))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="predictions", verbose_name=_("user")
+    )
+    created_at = models.DateTimeField(_("sent"), db_index=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.UPLOAD)
+    image = models.ImageField(_("picture"), upload_to=upload_path, max_length=255)
+    original_name = models.CharField(
+        _("file name"), max_length=255, blank=True, help_text=_("Shown to the user, never used on disk.")
+    )
 
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True, help_text=_("Why the prediction failed."))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("error"), blank=True, help_text=_("Why the prediction failed."))
 
     # The number read, left to right, as text: "?" marks a piece of ink that is not readable as one digit
     # (flagged, never guessed). Empty once done means no digit was found in the picture.
-    digits = models.CharField(max_length=64, blank=True)
-    confidence = models.FloatField(null=True, blank=True, help_text=_("How sure the whole number is."))
+    digits = models.CharField(_("number read"), max_length=64, blank=True)
+    confidence = models.FloatField(_("confidence"), null=True, blank=True, help_text=_("How sure the whole number is."))
     # Per piece of the number, in the order of `digits`:
-    confidences = models.JSONField(default=list, blank=True, help_text=_("The confidence of each digit."))
+    confidences = models.JSONField(
+        _("confidence per digit"), default=list, blank=True, help_text=_("The confidence of each digit.")
+    )
     probabilities = models.JSONField(
-        default=list, blank=True, help_text=_("The 10 class probabilities of each digit (a list of 10-lists).")
+        _("probabilities"),
+        default=list,
+        blank=True,
+        help_text=_("The 10 class probabilities of each digit (a list of 10-lists)."),
     )
     boxes = models.JSONField(
-        default=list, blank=True, help_text=_("[left, top, right, bottom] per digit, in the upright picture's pixels.")
+        _("digit boxes"),
+        default=list,
+        blank=True,
+        help_text=_("[left, top, right, bottom] per digit, in the upright picture's pixels."),
     )
     # The upright picture's size in its own pixels, the space `boxes` are in (a page draws them over it).
-    image_width = models.PositiveIntegerField(null=True, blank=True)
-    image_height = models.PositiveIntegerField(null=True, blank=True)
+    image_width = models.PositiveIntegerField(_("picture width"), null=True, blank=True)
+    image_height = models.PositiveIntegerField(_("picture height"), null=True, blank=True)
     # What the model saw: the digits' 28x28 inputs side by side, left to right (28 high, 28 per digit wide).
-    model_input = models.ImageField(upload_to=model_input_path, blank=True, max_length=255)
-    model_version = models.CharField(max_length=64, blank=True, db_index=True)
-    preprocess_ms = models.FloatField(null=True, blank=True)
-    inference_ms = models.FloatField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    model_input = models.ImageField(_("model input"), upload_to=model_input_path, blank=True, max_length=255)
+    model_version = models.CharField(_("model version"), max_length=64, blank=True, db_index=True)
+    preprocess_ms = models.FloatField(_("preprocessing (ms)"), null=True, blank=True)
+    inference_ms = models.FloatField(_("model (ms)"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     # For the recovery sweep (services.predictions_requeue_pending): when the row was last handed to the broker
     # (empty: it could not be, the broker was down) and when a worker last started reading it.
     queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
@@ -87,17 +99,24 @@ class Prediction(models.Model):
 
     # The user's own answer to "is this right?" (the number it really is), and a staff review kept apart
     # from it. "" with no time means nobody said; "" with its time set means "there is no digit".
-    true_digits = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True)
-    feedback_at = models.DateTimeField(null=True, blank=True)
-    staff_digits = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True)
+    true_digits = models.CharField(_("user's answer"), max_length=LABEL_MAX_LENGTH, blank=True)
+    feedback_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    staff_digits = models.CharField(_("staff label"), max_length=LABEL_MAX_LENGTH, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("reviewed by"),
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
 
     objects = PredictionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("prediction")
+        verbose_name_plural = _("predictions")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "-created_at"])]
         constraints = [
@@ -106,7 +125,7 @@ class Prediction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Prediction {self.pk} ({self.status})"
+        return _("Prediction %(id)s (%(status)s)") % {"id": self.pk, "status": self.get_status_display()}
 
     @property
     def digit(self) -> int | None:
