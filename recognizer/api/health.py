@@ -87,7 +87,10 @@ def worker_health() -> dict:
 def model_health() -> dict:
     from mlcore.inference import read_model_card  # no TensorFlow: the card is a JSON file beside the model
 
-    path = Path(services.active_model_path())
+    try:
+        path = Path(services.active_model_path())
+    except DatabaseError:  # which version is active is recorded in the database; the database check says why
+        return {"ok": False, "version": None}
     if not path.is_file():
         return {"ok": False, "version": None}
     return {"ok": True, "version": read_model_card(path).get("version")}
