@@ -31,6 +31,10 @@ class UploadRejected(Exception):
         self.message = message
         self.code = code
         self.file_name = file_name
+        # Where the file was in the submission (0 first), and every file of it refused (this one first),
+        # so a page can mark each bad file and keep the good ones chosen.
+        self.file_index: int | None = None
+        self.refused_files: list[UploadRejected] = [self]
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,17 @@ def uploads_check(*, uploads: list[UploadedFile]) -> list[CheckedUpload]:
             % {"limit": settings.UPLOAD_MAX_FILES, "count": len(uploads)},
             code="too_many_files",
         )
-    return [upload_check(upload=upload) for upload in uploads]
+    checked, refused = [], []
+    for index, upload in enumerate(uploads):
+        try:
+            checked.append(upload_check(upload=upload))
+        except UploadRejected as rejected:
+            rejected.file_index = index
+            refused.append(rejected)
+    if refused:
+        refused[0].refused_files = refused
+        raise refused[0]
+    return checked
 
 
 def predictions_create(

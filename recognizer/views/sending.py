@@ -46,6 +46,8 @@ def upload_page_context() -> dict:
             ),
             "remove": gettext("Remove"),
             "sending": gettext("Sending…"),
+            "refused": gettext("Nothing was sent. Remove the pictures marked in red, then send the others."),
+            "failed": gettext("The pictures could not be sent. Check your connection and try again."),
         },
     }
 
@@ -55,16 +57,20 @@ def upload_page_context() -> dict:
 def upload(request):
     if request.method == "GET":
         return render(request, "recognizer/upload.html", upload_page_context())
+    # The page's script sends the choice itself and asks for JSON, so that a refusal keeps the files chosen.
+    wants_json = "application/json" in request.headers.get("Accept", "")
     try:
         created = services.predictions_create(
             user=request.user, uploads=request.FILES.getlist(UPLOAD_FIELD), source=Prediction.Source.UPLOAD
         )
     except services.UploadRejected as rejected:
-        context = {**upload_page_context(), "error": upload_rejected_message(rejected)}
+        if wants_json:
+            return JsonResponse(upload_refusal(rejected), status=400)
+        context = {**upload_page_context(), "error": upload_refusal(rejected)["error"]}
         return render(request, "recognizer/upload.html", context, status=400)
     warn_if_not_queued(request, created)
     if len(created) == 1:
-        return redirect("prediction_detail", pk=created[0].pk)
+        return upload_answer(wants_json, reverse("prediction_detail", args=[created[0].pk]))
     messages.success(
         request,
         ngettext(
@@ -75,7 +81,25 @@ def upload(request):
         % {"count": len(created)},
     )
     # This upload's answers together, not the whole history.
-    return redirect(f"{reverse('predictions_sent')}?{urlencode([('ids', prediction.pk) for prediction in created])}")
+    sent_url = f"{reverse('predictions_sent')}?{urlencode([('ids', prediction.pk) for prediction in created])}"
+    return upload_answer(wants_json, sent_url)
+
+
+def upload_answer(wants_json: bool, url: str):
+    """Where the sender goes next: a redirect, or for the page's script the address to go to."""
+    return JsonResponse({"url": url}, status=201) if wants_json else redirect(url)
+
+
+def upload_refusal(rejected: services.UploadRejected) -> dict:
+    """Why an upload was refused, for the page's script: the message, and each refused file by its place."""
+    return {
+        "error": " ".join(upload_rejected_message(refused) for refused in rejected.refused_files),
+        "files": [
+            {"index": refused.file_index, "name": refused.file_name, "error": upload_rejected_message(refused)}
+            for refused in rejected.refused_files
+            if refused.file_index is not None
+        ],
+    }
 
 
 def warn_if_not_queued(request, created: list[Prediction]) -> None:

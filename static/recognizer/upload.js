@@ -21,6 +21,9 @@
   })();
   var chosen = [];
   var objectUrls = [];
+  // Files the server refused, with its reason: marked, and the rest stay chosen to send again.
+  var refusedByServer = typeof Map === "function" ? new Map() : null;
+  var serverMessage = "";
 
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (whole, key) {
@@ -40,6 +43,7 @@
   }
 
   function problemsOf(file) {
+    if (refusedByServer && refusedByServer.has(file)) return refusedByServer.get(file);
     if (file.size > maxBytes) return fill(text.too_large, { name: file.name });
     if (file.type && accepted.indexOf(file.type) === -1) return fill(text.not_image, { name: file.name });
     return "";
@@ -65,6 +69,12 @@
         image.alt = "";
         item.appendChild(image);
       }
+      if (problem) {
+        var why = document.createElement("span");
+        why.className = "preview-problem";
+        why.textContent = problem;
+        item.appendChild(why);
+      }
       var name = document.createElement("span");
       name.className = "preview-name";
       name.textContent = file.name;
@@ -77,6 +87,7 @@
         remove.textContent = "×";
         remove.setAttribute("aria-label", text.remove + ": " + file.name);
         remove.addEventListener("click", function () {
+          if (refusedByServer) refusedByServer.delete(file);
           chosen.splice(index, 1);
           syncInput();
           render();
@@ -86,6 +97,7 @@
       previews.appendChild(item);
     });
     if (chosen.length > maxFiles) problems.unshift(fill(text.too_many, { count: chosen.length }));
+    if (problems.length && serverMessage) problems.unshift(serverMessage);
     clientError.textContent = problems.join(" ");
     clientError.hidden = problems.length === 0;
     summary.hidden = chosen.length === 0;
@@ -133,11 +145,19 @@
 
   clear.addEventListener("click", function () {
     chosen = [];
+    serverMessage = "";
+    if (refusedByServer) refusedByServer.clear();
     input.value = "";
     syncInput();
     render();
   });
 
+  function sendingDone() {
+    submit.textContent = submitLabel;
+    render();
+  }
+
+  var submitLabel = submit.textContent;
   form.addEventListener("submit", function (event) {
     if (submit.disabled) {
       event.preventDefault();
@@ -145,6 +165,40 @@
     }
     submit.disabled = true;
     submit.textContent = text.sending;
+    // Without an editable file list (old browsers) the form is sent as it is, and a refusal comes back as a page.
+    if (!canEditList || !refusedByServer || !window.fetch) return;
+    event.preventDefault();
+    var sent = chosen.slice();
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    })
+      .then(function (response) {
+        return response.json().then(function (answer) { return { ok: response.ok, answer: answer }; });
+      })
+      .then(function (result) {
+        if (result.ok && result.answer.url) {
+          window.location.assign(result.answer.url);
+          return;
+        }
+        (result.answer.files || []).forEach(function (refused) {
+          if (sent[refused.index]) refusedByServer.set(sent[refused.index], refused.error);
+        });
+        serverMessage = (result.answer.files || []).length ? text.refused : result.answer.error || text.failed;
+        sendingDone();
+        if (!(result.answer.files || []).length) {
+          clientError.textContent = serverMessage;
+          clientError.hidden = false;
+        }
+      })
+      .catch(function () {
+        serverMessage = "";
+        sendingDone();
+        clientError.textContent = text.failed;
+        clientError.hidden = false;
+      });
   });
 
   if (input.files.length) add(input.files); // e.g. after the browser's back button
