@@ -125,24 +125,25 @@ def test_going_back_keeps_single_digit_labels_and_drops_longer_ones(migrated_bac
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_staff_label_taken_back_before_not_a_digit_existed_stays_unreviewed(alice, staff):
-    from tests.prediction_rows import finished_prediction
-
+def test_a_staff_label_taken_back_before_not_a_digit_existed_stays_unreviewed():
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes("recognizer")
-    apps = migrate(NUMBERS)
-    taken_back = finished_prediction(alice, digits="7")
-    labelled = finished_prediction(alice, digits="7", staff_digits="1")
-    old = apps.get_model("recognizer", "Prediction")
-    old.objects.filter(pk=taken_back.pk).update(staff_digits="", reviewed_at=timezone.now(), reviewed_by_id=staff.pk)
-    old.objects.filter(pk=labelled.pk).update(reviewed_at=timezone.now(), reviewed_by_id=staff.pk)
-
     try:
-        migrate([("recognizer", "0003_empty_staff_label_is_not_a_digit")])
+        apps = migrate(NUMBERS)
+        user = apps.get_model("auth", "User").objects.create(username="olduser")
+        OldPrediction = apps.get_model("recognizer", "Prediction")
+        now = timezone.now()
+        row = {"user_id": user.pk, "created_at": now, "image": "uploads/old/x.png", "status": "done", "digits": "7"}
+        # Taken back: the label emptied, the reviewer and the time left behind (what the old service did).
+        taken_back = OldPrediction.objects.create(**row, staff_digits="", reviewed_at=now, reviewed_by_id=user.pk)
+        labelled = OldPrediction.objects.create(**row, staff_digits="1", reviewed_at=now, reviewed_by_id=user.pk)
+
+        apps = migrate([("recognizer", "0003_empty_staff_label_is_not_a_digit")])
+
+        NewPrediction = apps.get_model("recognizer", "Prediction")
+        taken_back, labelled = (NewPrediction.objects.get(pk=p.pk) for p in (taken_back, labelled))
+        # Unreviewed again, not "not a digit"; the real label keeps its reviewer.
+        assert (taken_back.staff_digits, taken_back.reviewed_at, taken_back.reviewed_by_id) == ("", None, None)
+        assert (labelled.staff_digits, labelled.reviewed_at, labelled.reviewed_by_id) == ("1", now, user.pk)
+        assert NewPrediction.objects.count() == 2
     finally:
         migrate(latest)
-
-    taken_back.refresh_from_db()
-    labelled.refresh_from_db()
-    assert (taken_back.staff_reviewed, taken_back.has_label, taken_back.labelled_not_a_digit) == (False, False, False)
-    assert (labelled.label, labelled.reviewed_by) == ("1", staff)
-    assert Prediction.objects.count() == 2
