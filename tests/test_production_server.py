@@ -7,7 +7,10 @@ import os
 import re
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 import pytest
 import requests
 from django.conf import settings
@@ -15,7 +18,8 @@ from django.conf import settings
 from tests.conftest import require_services
 from tests.processes import database_url, free_port, start, stop, wait_for_port
 
-pytestmark = pytest.mark.integration
+# django_db: so that pytest-django creates the test database even when this file runs alone.
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 
 def production_env(*, static_root, port: int, database: str) -> dict:
@@ -67,9 +71,9 @@ def test_make_serve_collects_static_files_and_serves_pages_and_static_files_with
 def test_make_serve_refuses_to_start_while_a_migration_is_pending(postgres_test_database, tmp_path):
     # A database with no tables at all: every migration is pending.
     empty = f"test_empty_{settings.DATABASES['default']['NAME']}"[:63]
-    admin = ["psql", postgres_test_database.rsplit("/", 1)[0] + "/postgres", "-q", "-c"]
-    subprocess.run([*admin, f'DROP DATABASE IF EXISTS "{empty}"'], check=True, capture_output=True)
-    subprocess.run([*admin, f'CREATE DATABASE "{empty}"'], check=True, capture_output=True)
+    server = psycopg.connect(postgres_test_database.rsplit("/", 1)[0] + "/postgres", autocommit=True)
+    server.execute(f'DROP DATABASE IF EXISTS "{empty}"')
+    server.execute(f'CREATE DATABASE "{empty}"')
     try:
         env = production_env(
             static_root=tmp_path / "static",
@@ -84,7 +88,8 @@ def test_make_serve_refuses_to_start_while_a_migration_is_pending(postgres_test_
             timeout=120,
         )
     finally:
-        subprocess.run([*admin, f'DROP DATABASE IF EXISTS "{empty}"'], capture_output=True)
+        server.execute(f'DROP DATABASE IF EXISTS "{empty}"')
+        server.close()
 
     assert result.returncode != 0
     assert "not applied" in result.stderr and "manage.py migrate" in result.stderr, result.stderr[-2000:]
@@ -106,18 +111,72 @@ def test_the_server_without_collected_static_files_stops_at_once_saying_why(post
     assert "collectstatic" in log.read_text()
 
 
-def test_a_database_that_refuses_connections_is_a_json_503_in_the_api_and_a_503_page_on_the_site(tmp_path):
-    # The production server with its connection pool, pointed at a port where no database listens.
-    static_root = tmp_path / "static"
+def wait_for_boot(log, timeout: float = 120) -> None:
+    """gunicorn listens before its worker has loaded Django: wait for the worker to say it booted."""
+    deadline = time.monotonic() + timeout
+    while "Booting worker" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def collected_static(tmp_path_factory):
+    static_root = tmp_path_factory.mktemp("static")
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
         env={**os.environ, "DEBUG": "false", "SECRET_KEY": "x" * 50, "STATIC_ROOT": str(static_root)},
         check=True,
-        timeout=120,
+        timeout=300,
     )
+    return static_root
+
+
+def test_the_web_side_holds_no_more_database_connections_than_its_pool_allows(
+    postgres_test_database, collected_static, tmp_path
+):
+    # One process of 8 threads with a pool of 2: 8 requests at a time share 2 connections (without the pool,
+    # each thread kept its own, and runserver's unbounded threads once made PostgreSQL refuse them all).
     port = free_port()
     log = tmp_path / "gunicorn.log"
-    env = production_env(static_root=static_root, port=port, database=f"postgres://postgres@127.0.0.1:{free_port()}/x")
+    application = f"digitsite-pool-test-{port}"
+    env = production_env(
+        static_root=collected_static, port=port, database=f"{postgres_test_database}?application_name={application}"
+    )
+    env.update(WEB_THREADS="8", DB_POOL_MAX_SIZE="2", DB_POOL_TIMEOUT="20")
+    server = start([sys.executable, "-m", "gunicorn", "--config", "digitsite/gunicorn.conf.py"], env=env, log=log)
+    monitor = psycopg.connect(postgres_test_database, autocommit=True)
+    try:
+        wait_for_port(port, process=server, timeout=120, log=log)
+        most_connections = 0
+        statuses = []
+        with ThreadPoolExecutor(16) as requests_at_once:
+            for _round in range(5):
+                answers = [
+                    requests_at_once.submit(requests.get, f"http://127.0.0.1:{port}/api/v1/health/", timeout=60)
+                    for _ in range(32)
+                ]
+                while not all(answer.done() for answer in answers):
+                    (count,) = monitor.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [application]
+                    ).fetchone()
+                    most_connections = max(most_connections, count)
+                    time.sleep(0.01)
+                statuses += [answer.result().status_code for answer in answers]
+    finally:
+        monitor.close()
+        stop(server)
+
+    assert statuses == [200] * 160, log.read_text()[-3000:]
+    assert 1 <= most_connections <= 2
+
+
+def test_a_database_that_refuses_connections_is_a_json_503_in_the_api_and_a_503_page_on_the_site(
+    collected_static, tmp_path
+):
+    # The production server with its connection pool, pointed at a port where nothing listens (1: privileged).
+    static_root = collected_static
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    env = production_env(static_root=static_root, port=port, database="postgres://postgres@127.0.0.1:1/x")
     server = start(
         [sys.executable, "-m", "gunicorn", "--config", "digitsite/gunicorn.conf.py"],
         env={**env, "DB_POOL_TIMEOUT": "1", "DB_CONNECT_TIMEOUT": "1"},
@@ -125,6 +184,7 @@ def test_a_database_that_refuses_connections_is_a_json_503_in_the_api_and_a_503_
     )
     try:
         wait_for_port(port, process=server, timeout=120, log=log)
+        wait_for_boot(log)
         api = requests.get(
             f"http://127.0.0.1:{port}/api/v1/predictions/", headers={"Authorization": "Token 0123abcd"}, timeout=30
         )
