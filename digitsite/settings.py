@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "recognizer.middleware.SiteNotFoundPageMiddleware",
 ]
 
 ROOT_URLCONF = "digitsite.urls"
@@ -177,6 +178,10 @@ PREDICTION_RETRY_MAX_COUNTDOWN = env_int("PREDICTION_RETRY_MAX_COUNTDOWN", 60)
 # Celery: with no broker, tasks run eagerly in the web process through the same code path.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# With eager tasks the web process loads the reader in the background as it starts (digitsite/wsgi.py).
+READER_PRELOAD = env_bool("READER_PRELOAD", True)
+# TensorFlow's C++ INFO lines at start-up (CPU features) tell a developer nothing and buried the server's address.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -266,6 +271,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Django's "django" logger has a console handler of its own (with DEBUG on) and also passes each record
+    # up to the root's: every line came twice. Now it only passes them up.
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }
 
 if not DEBUG:

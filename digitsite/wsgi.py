@@ -20,3 +20,9 @@ application = get_wsgi_application()
 from recognizer.checks import refuse_to_start_without_static_files  # noqa: E402  (needs Django set up)
 
 refuse_to_start_without_static_files()
+
+# Under `make run` (no broker) this process reads the pictures itself: the reader loads in the background
+# now, so that the first upload does not wait for TensorFlow (recognizer/services/reader_warmup.py).
+from recognizer.services.reader_warmup import reader_load_in_background  # noqa: E402
+
+reader_load_in_background()

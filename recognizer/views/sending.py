@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from recognizer import services
 from recognizer.forms import upload_rejected_message
 from recognizer.models import Prediction
+from recognizer.services.reader_warmup import reader_is_starting
 
 UPLOAD_FIELD = "images"
 DRAWING_FIELD = "drawing"
@@ -25,6 +26,7 @@ def upload_limits() -> dict:
         "max_files": settings.UPLOAD_MAX_FILES,
         "max_bytes": settings.UPLOAD_MAX_BYTES,
         "max_megabytes": f"{settings.UPLOAD_MAX_BYTES / 1048576:g}",
+        "reader_starting": reader_is_starting(),
     }
 
 
@@ -123,7 +125,11 @@ def draw(request):
             "sending": gettext("Reading…"),
             "failed": gettext("The drawing could not be sent. Check your connection and try again."),
         }
-        return render(request, "recognizer/draw.html", {"draw_messages": messages_for_script})
+        return render(
+            request,
+            "recognizer/draw.html",
+            {"draw_messages": messages_for_script, "reader_starting": reader_is_starting()},
+        )
     drawing = request.FILES.get(DRAWING_FIELD)
     if drawing is None:
         return JsonResponse({"error": gettext("Draw a number first.")}, status=400)
