@@ -154,7 +154,7 @@ def test_a_visitor_signs_up_uploads_a_photo_and_draws_a_digit(live_server, brows
     expect(page.locator(".preview-item img")).to_have_count(1)
     expect(page.locator("#upload-submit")).to_be_enabled()
     page.locator("#upload-submit").click()
-    expect(page).to_have_url(RESULT_URL)
+    expect(page).to_have_url(RESULT_URL, timeout=ANSWER_TIMEOUT_MS)  # the page goes on once the server answers
     expect(page.locator("[data-number]")).to_have_text("3", timeout=ANSWER_TIMEOUT_MS)
     expect(page.locator(".probability-row")).to_have_count(10)
     expect(page.locator(".piece-input")).to_have_count(1)
@@ -196,7 +196,7 @@ def test_on_a_phone_pictures_are_dropped_and_a_digit_is_drawn_with_a_finger(live
     drop_files(page, ".drop-zone", [("two.jpg", paper_photo(2)), ("five.jpg", paper_photo(5))])
     expect(page.locator(".preview-item img")).to_have_count(2)
     page.locator("#upload-submit").click()
-    expect(page).to_have_url(re.compile(r".*/predictions/$"))
+    expect(page).to_have_url(re.compile(r".*/predictions/sent/\?ids=\d+&ids=\d+$"), timeout=ANSWER_TIMEOUT_MS)
     expect(page.locator(".history-item")).to_have_count(2)
     for digit in ("2", "5"):
         expect(page.locator(".history-digit", has_text=digit)).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
@@ -269,7 +269,7 @@ def test_a_photo_of_a_number_is_read_by_the_worker_boxed_and_one_digit_is_correc
     photo = number_photo(NUMBER)
     page.set_input_files("#id_images", files=[{"name": "meter.jpg", "mimeType": "image/jpeg", "buffer": photo}])
     page.locator("#upload-submit").click()
-    expect(page).to_have_url(RESULT_URL)
+    expect(page).to_have_url(RESULT_URL, timeout=ANSWER_TIMEOUT_MS)  # the page goes on once the server answers
 
     # The worker answers while the page is open: the page fills in the number, a box over each digit
     # on the picture, a card per digit and the feedback forms, without a reload.
