@@ -251,6 +251,11 @@ REST_FRAMEWORK = {
 }
 # POST /api/v1/predictions/?wait=N waits at most this long for the worker; list pages hold at most this many.
 API_WAIT_MAX_SECONDS = env_int("API_WAIT_MAX_SECONDS", 30)
+# A wait is woken when the worker announces the answer (recognizer/finish_notices.py); it re-reads its rows at
+# least every API_WAIT_FALLBACK_SECONDS anyway, in case a notice was lost. At most API_WAITS_PER_PROCESS requests
+# of one web process wait at once (each holds a thread); one more is answered at once, as if its time ran out.
+API_WAIT_FALLBACK_SECONDS = float(os.environ.get("API_WAIT_FALLBACK_SECONDS", "1"))
+API_WAITS_PER_PROCESS = env_int("API_WAITS_PER_PROCESS", 4)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 100)
 
 SPECTACULAR_SETTINGS = {

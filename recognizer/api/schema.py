@@ -16,6 +16,7 @@ from recognizer.api.serializers import (
     HealthSerializer,
     ModelCardSerializer,
     PredictionBatchSerializer,
+    PredictionsAcceptedSerializer,
     PredictionSerializer,
     TokenRequestSerializer,
     TokenSerializer,
@@ -189,7 +190,9 @@ prediction_schema = extend_schema_view(
             "first; one bad file refuses the whole request and nothing is kept.\n\n"
             "Answers **202** with the predictions, still pending; poll their `url`. With `?wait=N` "
             "(1 to 30 seconds) it waits for the answers and gives **201** once all are finished, or 202 "
-            "with what is there when the time is up.\n\n"
+            "with what is there when the time is up. The wait ends as soon as the worker has answered. "
+            "When too many uploads already wait on that server process, the upload does not wait: 202 at "
+            "once with `code` `wait_busy`.\n\n"
             "**503** when the queue (broker) cannot be reached: the uploads are kept as pending and are "
             "read once it is back (`manage.py requeue_pending`)."
         ),
@@ -202,7 +205,7 @@ prediction_schema = extend_schema_view(
                 examples=[OpenApiExample("Read", value={"predictions": [PREDICTION_EXAMPLE]}, response_only=True)],
             ),
             202: OpenApiResponse(
-                PredictionBatchSerializer,
+                PredictionsAcceptedSerializer,
                 description="Accepted; not all finished yet.",
                 examples=[OpenApiExample("Pending", value={"predictions": [PENDING_EXAMPLE]}, response_only=True)],
             ),

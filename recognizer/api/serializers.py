@@ -124,6 +124,15 @@ class PredictionBatchSerializer(serializers.Serializer):
     predictions = PredictionSerializer(many=True)
 
 
+class PredictionsAcceptedSerializer(PredictionBatchSerializer):
+    detail = serializers.CharField(
+        required=False, help_text=_("Only when the upload did not wait (code wait_busy): why, in words.")
+    )
+    code = serializers.CharField(
+        required=False, help_text=_("wait_busy: too many uploads were waiting already; poll each url.")
+    )
+
+
 class BrokerDownSerializer(ErrorSerializer):
     predictions = PredictionSerializer(many=True, help_text=_("The uploads, kept as pending."))
 

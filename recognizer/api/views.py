@@ -105,15 +105,19 @@ class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
                 },
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
             )
-        predictions = selectors.predictions_wait_finished(
+        waited = selectors.predictions_wait_finished(
             prediction_ids=[prediction.pk for prediction in created],
             timeout_seconds=query.validated_data.get("wait", 0),
         )
-        finished = all(prediction.is_finished for prediction in predictions)
-        return Response(
-            {"predictions": self.get_serializer(predictions, many=True).data},
-            status=status.HTTP_201_CREATED if finished else status.HTTP_202_ACCEPTED,
-        )
+        finished = all(prediction.is_finished for prediction in waited.predictions)
+        body = {"predictions": self.get_serializer(waited.predictions, many=True).data}
+        if waited.busy and not finished:
+            body["detail"] = gettext(
+                "Too many uploads are waiting for their answers right now, so this one did not wait: "
+                "ask for each prediction's url in a moment."
+            )
+            body["code"] = "wait_busy"
+        return Response(body, status=status.HTTP_201_CREATED if finished else status.HTTP_202_ACCEPTED)
 
     def partial_update(self, request, pk=None):
         prediction = self.get_object()

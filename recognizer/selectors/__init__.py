@@ -33,10 +33,12 @@ from recognizer.selectors.inspection import (
 )
 from recognizer.selectors.predictions import (
     Feedback,
+    FinishedWait,
     prediction_get,
     prediction_list,
     prediction_picture,
     prediction_summary,
+    prediction_wait_finished,
     predictions_by_feedback,
     predictions_sent_together,
     predictions_wait_finished,
@@ -52,6 +54,7 @@ __all__ = [
     "ConfidenceBand",
     "ConfusionMatrix",
     "Feedback",
+    "FinishedWait",
     "Verdict",
     "accuracy_by_digit",
     "accuracy_by_model_version",
@@ -66,6 +69,7 @@ __all__ = [
     "prediction_list",
     "prediction_picture",
     "prediction_summary",
+    "prediction_wait_finished",
     "predictions_by_confidence_band",
     "predictions_by_confusion_cell",
     "predictions_by_feedback",

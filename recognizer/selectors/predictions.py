@@ -3,12 +3,13 @@ the pictures, and the API's wait for answers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from recognizer import pictures
+from recognizer import finish_notices, pictures
 from recognizer.models import USER_ANSWERED, Prediction
 
 
@@ -104,23 +105,48 @@ def prediction_picture(*, user, prediction_id: int, kind: str):
     return pictures.stored_picture(prediction_get(user=user, prediction_id=prediction_id), kind)
 
 
-# --- The API's ?wait=N: the answers as soon as they are all there, or as they stand when time is up ---
+# --- ?wait=N (the API's upload, the result page's status): the answers as soon as they are all there ---
 
 
-def predictions_wait_finished(
-    *, prediction_ids: list[int], timeout_seconds: float, poll_seconds: float = 0.2
-) -> list[Prediction]:
+@dataclass(frozen=True)
+class FinishedWait:
+    predictions: list[Prediction]
+    # True when the process already had API_WAITS_PER_PROCESS waits going: this one did not wait at all.
+    busy: bool = False
+
+
+def predictions_wait_finished(*, prediction_ids: list[int], timeout_seconds: float) -> FinishedWait:
     """The predictions re-read from the database, in the given order, once all are finished or time is up.
 
-    The worker writes its answers to the rows, so polling them is all it takes (no result backend).
-    A prediction deleted meanwhile is left out. With timeout_seconds=0 they are read once.
+    The worker announces each answer it saves (recognizer/finish_notices.py), so the wait wakes when told,
+    not by polling. A prediction deleted meanwhile is left out. With timeout_seconds=0 they are read once;
+    so are they when too many requests of this process wait already (`busy`).
     """
-    import time
-
     order = {pk: position for position, pk in enumerate(prediction_ids)}
-    deadline = time.monotonic() + timeout_seconds
-    while True:
-        predictions = sorted(Prediction.objects.filter(pk__in=prediction_ids), key=lambda p: order[p.pk])
-        if all(p.is_finished for p in predictions) or time.monotonic() >= deadline:
-            return predictions
-        time.sleep(poll_seconds)
+    latest: list[Prediction] = []
+
+    def all_finished() -> bool:
+        nonlocal latest
+        latest = sorted(Prediction.objects.filter(pk__in=prediction_ids), key=lambda p: order[p.pk])
+        return all(p.is_finished for p in latest)
+
+    if timeout_seconds <= 0:
+        all_finished()
+        return FinishedWait(latest)
+    with finish_notices.wait_slots().hold() as waiting:
+        if not waiting:
+            all_finished()
+            return FinishedWait(latest, busy=True)
+        finish_notices.wait_until_finished(
+            prediction_ids=prediction_ids, timeout_seconds=timeout_seconds, all_finished=all_finished
+        )
+    return FinishedWait(latest)
+
+
+def prediction_wait_finished(*, user, prediction_id: int, timeout_seconds: float) -> Prediction:
+    """The user's prediction (Http404 as prediction_get), once finished or when time is up (or at once, busy)."""
+    prediction = prediction_get(user=user, prediction_id=prediction_id)
+    if prediction.is_finished or timeout_seconds <= 0:
+        return prediction
+    waited = predictions_wait_finished(prediction_ids=[prediction.pk], timeout_seconds=timeout_seconds)
+    return waited.predictions[0] if waited.predictions else prediction

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from mlcore.preprocessing import ImageError, inspect_upload
+from recognizer import finish_notices
 from recognizer.models import Prediction
 
 logger = logging.getLogger(__name__)
@@ -254,6 +255,7 @@ def prediction_run(*, prediction_id: int, classifier=None) -> Prediction | None:
     if strip is not None:
         prediction.model_input.save("input.png", ContentFile(strip), save=False)
     prediction.save()
+    finish_notices.prediction_finished_publish(prediction_id=prediction.pk)
     return prediction
 
 
@@ -277,7 +279,10 @@ def prediction_mark_failed(*, prediction_id: int, reason: str) -> Prediction | N
         .exclude(status=Prediction.Status.DONE)
         .update(status=Prediction.Status.FAILED, error=reason[:2000], finished_at=timezone.now())
     )
-    return Prediction.objects.filter(pk=prediction_id).first() if updated else None
+    if not updated:
+        return None
+    finish_notices.prediction_finished_publish(prediction_id=prediction_id)
+    return Prediction.objects.filter(pk=prediction_id).first()
 
 
 def predictions_delete(*, predictions) -> int:

@@ -1,4 +1,4 @@
-"""The result page of one prediction, its status JSON (polled while the worker reads the picture), its
+"""The result page of one prediction, its status JSON (asked while the worker reads the picture), its
 pictures, and the answers to "is this right?": yes (or "right, there is no digit"), the right number typed,
 or one digit corrected."""
 
@@ -74,10 +74,19 @@ def render_result(request, prediction: Prediction, *, number_form=None, digit_fo
     )
 
 
+# The result page asks with ?wait=N: the answer comes as soon as the worker announces it (recognizer/finish_notices.py).
+STATUS_WAIT_MAX_SECONDS = 20
+
+
 @login_required
 @require_GET
 def prediction_status_json(request, pk: int):
-    prediction = selectors.prediction_get(user=request.user, prediction_id=pk)
+    """The prediction as the result page draws it; with ?wait=N (at most 20 s), once finished or when N is up."""
+    wait = request.GET.get("wait", "")
+    timeout_seconds = min(int(wait), STATUS_WAIT_MAX_SECONDS) if wait.isdigit() else 0
+    prediction = selectors.prediction_wait_finished(
+        user=request.user, prediction_id=pk, timeout_seconds=timeout_seconds
+    )
     response = JsonResponse(prediction_status(prediction))
     response["Cache-Control"] = "no-store"
     return response

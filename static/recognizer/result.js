@@ -1,5 +1,6 @@
-// The result page. While the picture is being read it asks the server every second and fills the answer in
-// without reloading: the number, the boxes over the picture, a card per digit and the feedback forms.
+// The result page. While the picture is being read it asks the server, which answers as soon as the worker
+// has read it (or after 20 s), and fills the answer in without reloading: the number, the boxes over the
+// picture, a card per digit and the feedback forms.
 // Choosing a digit (its card, its box, or the digit to correct) shows its probabilities.
 (function () {
   "use strict";
@@ -11,6 +12,7 @@
   var data = JSON.parse(document.getElementById("result-status").textContent);
   var selected = data.selected_position;
   var polls = 0;
+  var WAIT_SECONDS = 20;
 
   function visible() {
     var count = data.pieces.length;
@@ -204,20 +206,25 @@
 
   function poll() {
     polls += 1;
-    fetch(root.dataset.statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    var asked = Date.now();
+    // The server holds the question until the worker says the answer is saved (at most WAIT_SECONDS).
+    var url = root.dataset.statusUrl + "?wait=" + WAIT_SECONDS;
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         if (!response.ok) throw new Error("status " + response.status);
         return response.json();
       })
       .then(function (fresh) {
         show(fresh);
-        if (!fresh.finished) schedule();
+        // An answer that came back at once, still waiting, means the server could not hold it (too many
+        // waiting, or no queue to hear from): ask again a little later instead of at once.
+        if (!fresh.finished) schedule(Date.now() - asked > 1000 ? 1 : 0);
       })
       .catch(function () { schedule(3000); });
   }
 
   function schedule(delay) {
-    // Every second at first; a picture still waiting after a minute is checked less often.
+    // A second apart at first; a picture still waiting after a minute is asked about less often.
     window.setTimeout(poll, delay || (polls < 60 ? 1000 : 3000));
   }
 
