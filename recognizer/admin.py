@@ -16,7 +16,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from recognizer import admin_views, selectors, services
-from recognizer.models import FLAGGED, LABEL_MAX_LENGTH, Prediction
+from recognizer.models import FLAGGED, LABEL_MAX_LENGTH, STAFF_REVIEWED, Prediction
 
 DIGIT_CHOICES = [(str(d), str(d)) for d in range(10)]
 
@@ -124,10 +124,11 @@ class ReviewedFilter(admin.SimpleListFilter):
         return [("yes", _("reviewed by staff")), ("no", _("not reviewed"))]
 
     def queryset(self, request, queryset):
+        # "Not a digit" is a staff review too: an empty staff label with its time.
         if self.value() == "yes":
-            return queryset.exclude(staff_digits="")
+            return queryset.filter(STAFF_REVIEWED)
         if self.value() == "no":
-            return queryset.filter(staff_digits="")
+            return queryset.exclude(STAFF_REVIEWED)
         return queryset
 
 
@@ -297,19 +298,21 @@ class PredictionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("label"), ordering="effective_label")
     def label_shown(self, obj: Prediction):
-        """The label that counts (staff's wins), saying whose it is; the user's answer too when staff differ."""
-        if obj.staff_digits:
-            differs = obj.true_digits and obj.true_digits != obj.staff_digits
+        """The label that counts (staff's wins), saying whose it is; the user's answer too when staff differ.
+        An empty label someone gave is "not a digit" (the picture holds none)."""
+        if obj.staff_reviewed:
+            staff_label = obj.staff_digits or gettext("not a digit")
+            user_label = obj.true_digits or (gettext("not a digit") if obj.user_answered else "")
+            differs = user_label and user_label != staff_label
             return format_html(
                 '{}<span class="label-owner">{}</span>{}',
-                obj.staff_digits,
+                staff_label,
                 gettext("staff"),
-                format_html('<span class="label-owner">{}: {}</span>', gettext("user"), obj.true_digits)
-                if differs
-                else "",
+                format_html('<span class="label-owner">{}: {}</span>', gettext("user"), user_label) if differs else "",
             )
-        if obj.true_digits:
-            return format_html('{}<span class="label-owner">{}</span>', obj.true_digits, gettext("user"))
+        if obj.user_answered:
+            user_label = obj.true_digits or gettext("not a digit")
+            return format_html('{}<span class="label-owner">{}</span>', user_label, gettext("user"))
         return "—"
 
     @admin.display(description=_("sent"), ordering="created_at")

@@ -109,3 +109,20 @@ def test_staff_say_not_a_digit_from_the_review_queue_and_the_dashboard_counts_it
     response = client.post(reverse("admin:recognizer_prediction_review_label", args=[other.pk]), {"not_a_digit": "1"})
     assert response.status_code == 302
     assert f'id="review-{other.pk}"' not in client.get(response["Location"]).content.decode()
+
+
+def test_the_admin_list_says_not_a_digit_and_counts_it_as_reviewed(client, staff, alice):
+    from django.urls import reverse
+
+    blank = finished_prediction(alice, digits="3", confidence=0.4)
+    unreviewed = finished_prediction(alice, digits="5")
+    services.prediction_record_not_a_digit(prediction=blank, reviewer=staff)
+    client.force_login(staff)
+    changelist = reverse("admin:recognizer_prediction_changelist")
+
+    reviewed = client.get(changelist, {"reviewed": "yes"})
+    not_reviewed = client.get(changelist, {"reviewed": "no"})
+
+    assert list(reviewed.context["cl"].result_list) == [blank]
+    assert list(not_reviewed.context["cl"].result_list) == [unreviewed]
+    assert 'not a digit<span class="label-owner">staff</span>' in reviewed.content.decode()
