@@ -8,6 +8,7 @@ tmp dir (pytest's basetemp; --basetemp=DIR to choose it) for a person to look at
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LANGUAGES = ["en", "ta", "hi"]
+SCRIPTS = {"en": re.compile(r"[A-Za-z]"), "ta": re.compile(r"[\u0B80-\u0BFF]"), "hi": re.compile(r"[\u0900-\u097F]")}
 
 
 @pytest.fixture
@@ -130,6 +132,9 @@ def test_the_admin_prediction_list_fits_a_desktop_screen(chromium, live_server, 
     overflow = results.evaluate("box => box.scrollWidth - box.clientWidth")
     assert overflow <= 0, f"the list is {overflow} px wider than its box ({language}); see {shots}"
     assert page_width(page) <= DESKTOP["width"]
+    # The rows-selected counter, written by Django's script, is in the reader's language too.
+    counter = page.locator(".action-counter").inner_text()
+    assert "0" in counter and SCRIPTS[language].search(counter), counter
     # The last columns, the ones that used to hide behind the scroll, are on the screen.
     for column in ("column-verdict", "column-model_version", "column-status", "column-sent_at"):
         header = page.locator(f"#result_list th.{column}").bounding_box()
