@@ -298,6 +298,13 @@ def test_dates_are_written_the_way_each_language_writes_them(chromium, live_serv
     assert page.locator(".page-header time").inner_text() == long_form
     if language != "en":
         assert "." not in page.locator(".page-header time").inner_text()  # no stray period after the month
+    # The staff dashboard's figures per day too.
+    staff = type(alice).objects.create_user("sam", password="x-long-password-1", is_staff=True, is_superuser=True)
+    finished_prediction(alice, digits="5", true_digits="5", created_at=created)
+    page = open_page(chromium, live_server, user=staff, language=language)
+    page.goto(f"{live_server.url}/admin/recognizer/prediction/dashboard/")
+    day = {"en": "11/25/2026", "ta": "25/11/2026", "hi": "25/11/2026"}[language]
+    assert page.locator("details .accuracy-table td").first.text_content() == day
 
 
 # ---- 7. The upload page on a touch screen, and a file the server refuses
