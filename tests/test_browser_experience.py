@@ -121,6 +121,17 @@ def test_yes_and_no_are_exclusive_and_the_picker_never_offers_the_digit_read(chr
     shot(page, shots, "feedback-after-correction-desktop")
     prediction.refresh_from_db()
     assert prediction.true_digits == "49"
+
+    # A single digit read as 7, marked right: "No" offers every digit but 7, none of them chosen.
+    seven = finished_prediction(alice, digits="7")
+    page.goto(f"{live_server.url}/predictions/{seven.pk}/")
+    page.get_by_role("button", name="Yes, it is right").click()
+    expect(page.locator(".feedback-yes")).to_have_attribute("aria-pressed", "true")
+    page.get_by_text("No, it is not").click()
+    offered = [button.inner_text() for button in page.locator(".digit-choice").all() if button.is_visible()]
+    assert offered == ["0", "1", "2", "3", "4", "5", "6", "8", "9"]
+    assert pressed(page, ".digit-choice") == []
+    shot(page, shots, "feedback-single-digit-after-right-desktop")
     assert page.js_errors == []
 
 
