@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from recognizer import services, worker_watch
+from recognizer.services.stored_files import STORE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def run_prediction(self, prediction_id: int) -> None:
         services.prediction_run(prediction_id=prediction_id)
     except SoftTimeLimitExceeded:
         mark_failed_unless_database_refuses(prediction_id, "The prediction took too long and was stopped.")
-    except (DatabaseError, OSError) as error:  # transient: the database or the file store hiccuped
+    except (DatabaseError, *STORE_ERRORS) as error:  # transient: the database or the file store hiccuped
         if self.request.retries >= max_retries:
             # The error's own text can hold server paths; it goes to the log, the reason stays generic.
             logger.error("Prediction %s: gave up after %s retries: %s", prediction_id, max_retries, error)

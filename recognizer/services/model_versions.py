@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import shutil
 import tempfile
 from dataclasses import asdict
 from datetime import timedelta
@@ -86,7 +87,11 @@ def model_versions_register_committed() -> ModelVersion:
 
 
 def model_version_path(version: ModelVersion) -> str:
-    """A local path to the version's model file (its card beside it), fetched from the store if need be."""
+    """A local path to the version's model file (its card beside it), fetched from the store if need be.
+
+    A store on this machine (MEDIA_ROOT) has the file itself. A bucket (S3_BUCKET) has no paths: each machine
+    fetches the two files once into MODEL_CACHE_DIR, under the stored name (a version's files never change).
+    """
     if version.is_committed_default:
         return str(committed_model_path())
     try:
@@ -95,15 +100,24 @@ def model_version_path(version: ModelVersion) -> str:
         local = Path(settings.MODEL_CACHE_DIR) / version.file.name
         if not local.is_file():
             local.parent.mkdir(parents=True, exist_ok=True)
-            for name, target in (
-                (version.file.name, local),
-                (_card_name(version.file.name), local.with_suffix(".json")),
-            ):
-                with default_storage.open(name, "rb") as stored:
-                    partial = target.with_suffix(target.suffix + ".part")
-                    partial.write_bytes(stored.read())
-                    partial.replace(target)  # never half a file under the real name
+            # The card first, the model last: another process of this machine that finds the model file
+            # finds its card beside it.
+            _fetch_stored_file(_card_name(version.file.name), local.with_suffix(".json"))
+            _fetch_stored_file(version.file.name, local)
         return str(local)
+
+
+def _fetch_stored_file(name: str, target: Path) -> None:
+    """Copies a stored file to `target`, which appears only once whole (worker processes of one machine may
+    fetch the same version at the same moment: each writes its own partial file)."""
+    partial = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".part", delete=False)
+    try:
+        with partial, default_storage.open(name, "rb") as stored:
+            shutil.copyfileobj(stored, partial)
+        Path(partial.name).replace(target)
+    except BaseException:
+        Path(partial.name).unlink(missing_ok=True)
+        raise
 
 
 def _card_name(model_name: str) -> str:
@@ -302,6 +316,8 @@ def training_job_run(*, job_id: int) -> TrainingJob | None:
             )
             with out_path.open("rb") as model_file:
                 version.file.save(MODEL_FILE_NAME, File(model_file), save=False)
+            # Beside the model under the same name (a folder store would rename a card left by an earlier try).
+            default_storage.delete(_card_name(version.file.name))
             default_storage.save(_card_name(version.file.name), ContentFile(out_path.with_suffix(".json").read_bytes()))
             version.save()
         _finish(job_id, TrainingJob.State.SUCCEEDED, candidate=version, heartbeat_at=timezone.now())

@@ -20,6 +20,7 @@ from PIL import Image
 from mlcore.preprocessing import ImageError, inspect_upload
 from recognizer import finish_notices
 from recognizer.models import Prediction
+from recognizer.services.stored_files import stored_files_delete
 
 logger = logging.getLogger(__name__)
 
@@ -294,7 +295,7 @@ def predictions_delete(*, predictions) -> int:
             files += [f for f in (prediction.image, prediction.model_input) if f]
             prediction.delete()
             count += 1
-        transaction.on_commit(lambda: [f.storage.delete(f.name) for f in files])
+        transaction.on_commit(lambda: stored_files_delete(files=[(f.storage, f.name) for f in files]))
     return count
 
 
