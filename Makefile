@@ -13,7 +13,7 @@ EPOCHS ?= 25
 VERSION ?= $(shell date +%Y%m%d-%H%M)
 BUILD := build
 
-.PHONY: install run serve test heldout worker worker-training train evaluate bench lint format migrations-check messages requeue
+.PHONY: install run serve test heldout worker worker-training train evaluate bench bench-web lint format migrations-check messages requeue
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,19 @@ evaluate: install
 
 bench: install
 	$(BIN)/python -m mlcore bench
+
+# Side by side with BENCH_BASE's code (a `git worktree` in BENCH_TREE), in one run: the web requests users make
+# most, timed in-process (bench/web_requests.py), on a database of its own (BENCH_DATABASE_URL, dropped each run).
+BENCH_BASE ?= HEAD~1
+BENCH_TREE ?= /tmp/digitsite-bench-base
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/digitsite_bench
+bench-web: install
+	rm -rf $(BENCH_TREE) && git worktree prune && git worktree add -f --detach $(BENCH_TREE) $(BENCH_BASE) >/dev/null
+	for round in 1 2; do \
+		(cd $(BENCH_TREE) && DATABASE_URL=$(BENCH_DATABASE_URL) $(CURDIR)/$(BIN)/python -W ignore $(CURDIR)/bench/web_requests.py) && \
+		DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -W ignore bench/web_requests.py || exit 1; \
+	done
+	git worktree remove --force $(BENCH_TREE)
 
 lint: install
 	$(BIN)/ruff check .

@@ -115,6 +115,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "timeout": env_int("DB_POOL_TIMEOUT", 5),
         }
 
+# CACHE_URL (e.g. redis://127.0.0.1:6379/1) puts the cache in Redis, shared by every web process: the API
+# throttles and the failed-login counts live there. Absent, each process keeps its own in memory, which is
+# only right for development and for one process (README "Configuration").
+# https://docs.djangoproject.com/en/5.2/topics/cache/#redis
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "digitsite"),
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "digitsite"}}
+
+# How many proxies in front of the site append to X-Forwarded-For. 0: the header is ignored and the
+# connection's address is the client's (anyone can send the header). With N, the Nth address from the
+# right is the client's. The API throttles and the login limits both count per this address.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -122,6 +143,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The first backend only refuses (PermissionDenied) while a user name or an address is locked out after
+# too many failed logins; ModelBackend checks the password. Every login goes through both: the site's,
+# the admin's and the API's token endpoint.
+AUTHENTICATION_BACKENDS = [
+    "recognizer.auth_backends.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed logins (README "Configuration"): after LOGIN_FAILURES_PER_USERNAME failures for one user name, or
+# LOGIN_FAILURES_PER_ADDRESS from one client address, within LOGIN_FAILURE_WINDOW seconds, logins for that
+# name or from that address are refused for LOGIN_LOCKOUT_SECONDS, then allowed again by themselves.
+LOGIN_FAILURES_PER_USERNAME = env_int("LOGIN_FAILURES_PER_USERNAME", 5)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ta", "தமிழ்"), ("hi", "हिन्दी")]
@@ -154,6 +189,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "upload"
 LOGOUT_REDIRECT_URL = "home"
+
+# E-mail, for password resets. EMAIL_HOST set: SMTP with the settings below. Unset: in development
+# (DEBUG on) mails are printed on the console; with DEBUG off they go to an SMTP server on localhost.
+# EMAIL_BACKEND overrides both.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG and not EMAIL_HOST
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", bool(EMAIL_HOST))  # STARTTLS; on by default for a named server
+EMAIL_HOST = EMAIL_HOST or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 587 if EMAIL_USE_TLS else 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "digitsite <webmaster@localhost>")
+# A reset link works this long (Django's default is 3 days).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 24)
 
 # Upload limits (see README "Configuration").
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
@@ -251,6 +305,8 @@ REST_FRAMEWORK = {
     },
     # Every error as {"detail": ..., "code": ...} with the status that fits (see README "REST API").
     "EXCEPTION_HANDLER": "recognizer.api.exceptions.api_exception_handler",
+    # None would make DRF count the whole X-Forwarded-For as the client: a new header per request, a new client.
+    "NUM_PROXIES": NUM_PROXIES,
 }
 # POST /api/v1/predictions/?wait=N waits at most this long for the worker; list pages hold at most this many.
 API_WAIT_MAX_SECONDS = env_int("API_WAIT_MAX_SECONDS", 30)

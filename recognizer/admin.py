@@ -16,6 +16,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from recognizer import admin_views, selectors, services
+from recognizer.account_forms import AdminLoginForm
 from recognizer.models import FLAGGED, LABEL_MAX_LENGTH, STAFF_REVIEWED, Prediction
 
 DIGIT_CHOICES = [(str(d), str(d)) for d in range(10)]
@@ -23,6 +24,9 @@ DIGIT_CHOICES = [(str(d), str(d)) for d in range(10)]
 # Breadcrumbs and the site's few models are enough to find one's way; the sidebar took a quarter of the
 # screen from the prediction list.
 admin.site.enable_nav_sidebar = False
+
+# The admin's login says so when too many failed logins locked the name or the address out.
+admin.site.login_form = AdminLoginForm
 
 
 class PredictedDigitFilter(admin.SimpleListFilter):

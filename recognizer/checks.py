@@ -7,10 +7,13 @@ raises and every HTML page is a 500 that says nothing: these checks say why, bef
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.checks import Error, register
+from django.core.checks import Warning as CheckWarning
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import storages
 
@@ -61,3 +64,32 @@ def refuse_to_start_without_static_files() -> None:
     errors = static_files_collected_check()
     if errors:
         raise ImproperlyConfigured(" ".join(f"{error.msg} {error.hint}" for error in errors))
+
+
+@register("deploy_shared_state", deploy=True)
+def shared_cache_check(app_configs=None, **kwargs) -> list[CheckWarning]:
+    """The API throttles and the failed-login counts live in the cache: per process, they are per process."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if settings.DEBUG or not backend.endswith("LocMemCache"):
+        return []
+    return [
+        CheckWarning(
+            "The cache is each process's own memory (CACHE_URL is not set): with several web processes, each "
+            "counts API throttles and failed logins apart, so a client gets that many times the limits.",
+            hint="Set CACHE_URL to a Redis database, e.g. redis://127.0.0.1:6379/1 (README, Configuration).",
+            id="recognizer.W001",
+        )
+    ]
+
+
+@register("deploy_email", deploy=True)
+def email_check(app_configs=None, **kwargs) -> list[CheckWarning]:
+    if settings.DEBUG or os.environ.get("EMAIL_HOST") or os.environ.get("EMAIL_BACKEND"):
+        return []
+    return [
+        CheckWarning(
+            "EMAIL_HOST is not set: password reset mails go to an SMTP server on localhost.",
+            hint="Set EMAIL_HOST, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD and DEFAULT_FROM_EMAIL (README, Configuration).",
+            id="recognizer.W002",
+        )
+    ]

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from recognizer.account_forms import SignupForm  # noqa: F401  (accounts' forms live there)
 from recognizer.selectors import Feedback
 from recognizer.services import UploadRejected
 
 DIGIT_CHOICES = [(str(d), str(d)) for d in range(10)]
-
-
-class SignupForm(UserCreationForm):
-    """Django's own sign-up form: a user name and the password twice, checked by the password validators."""
-
-    class Meta(UserCreationForm.Meta):
-        fields = ("username",)
 
 
 # The longest number a picture is read as (the model's `digits` column).
@@ -180,7 +173,11 @@ def upload_rejected_message(rejected: UploadRejected) -> str:
         ),
         "corrupt_image": gettext("%(name)s is damaged or cut short: the picture cannot be read."),
         "too_many_pixels": gettext("%(name)s has too many pixels: at most %(megapixels)s megapixels are accepted."),
+        "too_large_decoded": gettext(
+            "%(name)s is too big a picture to read: it would take more than %(megabytes)s MB of memory."
+        ),
     }
     if rejected.code in by_code and name:
-        return by_code[rejected.code] % {"name": name, "megapixels": megapixels}
+        megabytes = f"{settings.UPLOAD_MAX_DECODED_BYTES / 1_000_000:g}"
+        return by_code[rejected.code] % {"name": name, "megapixels": megapixels, "megabytes": megabytes}
     return rejected.message

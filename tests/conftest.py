@@ -15,6 +15,8 @@ from django.test import override_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_BROKER_URL = os.environ.get("TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+# The shared cache's tests use keys of their own there and never flush it.
+TEST_CACHE_URL = os.environ.get("TEST_CACHE_URL", "redis://127.0.0.1:6379/14")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Each pytest run has its own test database and its own broker keys, so that two runs side by side (two
 # engineers, or CI beside a developer) never share rows nor take each other's tasks.
@@ -39,6 +41,19 @@ def private_media_root(tmp_path_factory):
     media = tmp_path_factory.mktemp("media")
     with override_settings(MEDIA_ROOT=str(media)):
         yield media
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """API throttle counts and failed logins live in the cache: no test inherits another's.
+
+    `make test` runs with CACHE_URL unset (the in-memory cache); the tests of the shared Redis cache point a
+    cache of their own at TEST_CACHE_URL with a key prefix of their own.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
 
 
 @pytest.fixture
@@ -130,19 +145,24 @@ def celery_worker_process(django_db_setup, django_db_blocker, private_media_root
             yield app
 
 
+def test_database_url() -> str:
+    """The test database's URL, for another process (a worker, a server) to share it."""
+    database = settings.DATABASES["default"]
+    user = f"{database['USER']}@" if database.get("USER") else ""
+    host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
+    return f"postgres://{user}{host}:{port}/{database['NAME']}"
+
+
 @contextlib.contextmanager
 def celery_worker(*, queues: str, log_path: Path, env: dict | None = None, concurrency: int = 1):
     """A real `celery worker` process consuming `queues` from the test broker, on the test database.
 
     Yields the process (its own process group: killing the group takes its children too); stops it after.
     """
-    database = settings.DATABASES["default"]
-    user = f"{database['USER']}@" if database.get("USER") else ""
-    host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
     worker_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "digitsite.settings",
-        "DATABASE_URL": f"postgres://{user}{host}:{port}/{database['NAME']}",
+        "DATABASE_URL": test_database_url(),
         "CELERY_BROKER_URL": TEST_BROKER_URL,
         "CELERY_BROKER_KEY_PREFIX": TEST_BROKER_KEY_PREFIX,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),

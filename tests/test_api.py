@@ -27,6 +27,7 @@ from rest_framework.test import APIClient
 
 from recognizer import services
 from recognizer.models import Prediction
+from tests.conftest import test_database_url
 from tests.images import number_photo, paper_photo
 from tests.prediction_rows import finished_prediction
 
@@ -622,6 +623,7 @@ def test_without_a_model_file_the_model_card_is_503(anonymous, tmp_path):
         assert_error(anonymous.get(f"{API}/model/"), 503, "model_unavailable")
 
 
+@pytest.mark.django_db(transaction=True)  # the other process reads the active model version in the test database
 def test_the_model_card_does_not_load_tensorflow_into_the_web_process():
     script = (
         "import sys, django; django.setup();"
@@ -633,7 +635,7 @@ def test_the_model_card_does_not_load_tensorflow_into_the_web_process():
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=Path(settings.BASE_DIR),
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "digitsite.settings"},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "digitsite.settings", "DATABASE_URL": test_database_url()},
         capture_output=True,
         text=True,
         timeout=120,

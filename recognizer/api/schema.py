@@ -139,7 +139,9 @@ token_schema = extend_schema(
     tags=["auth"],
     summary="Get your API token",
     description="Your username and password for the token to send as `Authorization: Token <token>`. "
-    "The same token every time, until it is deleted.",
+    "The same token every time, until it is revoked (on the account page, or by a new password). "
+    "Failed logins are counted per username and per client address: while either is locked out, "
+    "the answer is 429 with `Retry-After`, whatever the password.",
     request=TokenRequestSerializer,
     responses={
         200: OpenApiResponse(

@@ -9,7 +9,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from recognizer import pictures, selectors, services
+from recognizer.account_forms import lockout_message
 from recognizer.api import health, schema
 from recognizer.api.exceptions import ServiceUnavailable, upload_error
 from recognizer.api.filters import PredictionFilterSerializer, PredictionPagination
@@ -26,6 +27,7 @@ from recognizer.api.serializers import (
     PredictionSerializer,
     UploadQuerySerializer,
 )
+from recognizer.client_address import client_address
 from recognizer.models import Prediction
 
 UPLOAD_FIELDS = ("image", "images")
@@ -46,7 +48,15 @@ class TokenObtainView(ObtainAuthToken):
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except ValidationError:
+            # Refused unchecked while the name or the address is locked out: say so, and for how long.
+            username = request.data.get("username") if hasattr(request.data, "get") else None
+            seconds = services.login_lockout_seconds(username=str(username or ""), address=client_address(request))
+            if seconds > 0:
+                raise Throttled(wait=seconds, detail=lockout_message(seconds)) from None
+            raise
         token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})
 

@@ -3,6 +3,7 @@
 Split by concern; every name is importable from here: `from recognizer import selectors`.
 """
 
+from recognizer.selectors.accounts import account_prediction_count, api_token_get
 from recognizer.selectors.inspection import (
     CONFUSION_COLUMNS,
     DIGIT_VALUES,
@@ -56,9 +57,11 @@ __all__ = [
     "Feedback",
     "FinishedWait",
     "Verdict",
+    "account_prediction_count",
     "accuracy_by_digit",
     "accuracy_by_model_version",
     "accuracy_over_time",
+    "api_token_get",
     "confusion_cells",
     "confusion_matrix",
     "created_range_bounds",

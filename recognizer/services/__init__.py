@@ -3,6 +3,13 @@
 Split by concern; every name is importable from here: `from recognizer import services`.
 """
 
+from recognizer.services.accounts import (
+    account_delete,
+    account_email_update,
+    account_export_chunks,
+    api_token_create,
+    api_tokens_revoke,
+)
 from recognizer.services.export import DatasetExport, labelled_dataset_export
 from recognizer.services.labels import (
     ConfirmResult,
@@ -15,6 +22,14 @@ from recognizer.services.labels import (
     prediction_record_review,
     predictions_confirm,
     predictions_record_review,
+)
+from recognizer.services.login_limits import (
+    LoginLocked,
+    login_check,
+    login_failure_record,
+    login_lockout_clear,
+    login_lockout_seconds,
+    login_success_record,
 )
 from recognizer.services.predictions import (
     CheckedUpload,
@@ -40,11 +55,22 @@ __all__ = [
     "ConfirmResult",
     "DatasetExport",
     "InvalidLabel",
+    "LoginLocked",
     "UploadRejected",
+    "account_delete",
+    "account_email_update",
+    "account_export_chunks",
+    "api_token_create",
+    "api_tokens_revoke",
     "active_classifier",
     "active_model_path",
     "label_clean",
     "labelled_dataset_export",
+    "login_check",
+    "login_failure_record",
+    "login_lockout_clear",
+    "login_lockout_seconds",
+    "login_success_record",
     "model_input_strip",
     "prediction_correct_digit",
     "prediction_create",

@@ -3,6 +3,14 @@
 One module per part of the site; every view is importable from `recognizer.views` as before.
 """
 
+from recognizer.views.accounts import (
+    PasswordResetConfirmView,
+    account,
+    account_delete,
+    account_email,
+    account_export,
+    account_token,
+)
 from recognizer.views.history import history, prediction_delete, predictions_bulk_delete, predictions_sent
 from recognizer.views.pages import help_page, home, signup
 from recognizer.views.results import (
@@ -16,6 +24,12 @@ from recognizer.views.results import (
 from recognizer.views.sending import draw, upload
 
 __all__ = [
+    "PasswordResetConfirmView",
+    "account",
+    "account_delete",
+    "account_email",
+    "account_export",
+    "account_token",
     "draw",
     "help_page",
     "history",
