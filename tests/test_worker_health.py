@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 HEALTH = "/api/v1/health/"
 
 
-def test_health_says_a_worker_is_consuming_while_one_is(celery_worker_process, db):
+def test_health_says_a_worker_is_consuming_while_one_is(celery_worker_process, transactional_db):
     deadline = time.monotonic() + 30  # the worker beats as soon as it is ready
     while (response := APIClient().get(HEALTH)).status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.5)
