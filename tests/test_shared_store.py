@@ -153,7 +153,7 @@ def stored_key(name: str) -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_alices_upload_is_kept_in_the_bucket_read_by_the_worker_shown_to_her_alone_and_deleted_with_it(
-    shared_store, alice, bob, client, tmp_path
+    shared_store, alice, bob, staff, client, tmp_path
 ):
     photo = paper_photo(4)
     with store_worker(shared_store, tmp_path):
@@ -195,6 +195,12 @@ def test_alices_upload_is_kept_in_the_bucket_read_by_the_worker_shown_to_her_alo
     assert client.get(detail.json()["image_url"]).status_code == 404
     assert client.get(f"/predictions/{prediction.pk}/picture/upload/").status_code == 404
 
+    client.force_login(staff)
+    admin_page = client.get(f"/admin/recognizer/prediction/{prediction.pk}/change/")
+    assert admin_page.status_code == 200
+    assert shared_store["S3_ENDPOINT_URL"] not in admin_page.content.decode()
+    assert client.get(f"/admin/recognizer/prediction/{prediction.pk}/picture/upload/").status_code == 200
+
     client.force_login(alice)
     assert client.delete(answer["url"]).status_code == 204
     assert not bucket_keys(shared_store) & {
@@ -214,7 +220,7 @@ def test_a_model_version_kept_in_the_bucket_is_fetched_by_each_machine_and_reads
         default_storage.save(name, model_file)
     default_storage.save(name.replace(".keras", ".json"), ContentFile(json.dumps(card).encode()))
     version = ModelVersion.objects.create(
-        version=card["version"], file=name, card=card, evaluation={"refusal": None}, created_by=staff
+        version=card["version"], file=name, card=card, evaluation={"refusals": []}, created_by=staff
     )
     assert stored_key(name) in bucket_keys(shared_store)
 
@@ -275,6 +281,16 @@ def test_a_worker_that_cannot_reach_the_store_for_a_while_reads_the_upload_once_
     assert stored_key(read.model_input.name) in bucket_keys(shared_store)
 
 
+def lose_the_store(settings, shared_store) -> TcpProxy:
+    """From now on this (web) process finds the store's port closed."""
+    store = closed_port_in_front_of(shared_store["S3_ENDPOINT_URL"])
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": default_file_store({**shared_store, "S3_ENDPOINT_URL": f"http://127.0.0.1:{store.port}"}),
+    }
+    return store
+
+
 @pytest.mark.django_db(transaction=True)
 def test_alice_deleting_a_prediction_while_the_store_is_out_of_reach_gets_it_deleted(
     shared_store, alice, client, settings, caplog
@@ -282,11 +298,7 @@ def test_alice_deleting_a_prediction_while_the_store_is_out_of_reach_gets_it_del
     prediction = finished_prediction(alice, digits="7")
     kept = {stored_key(prediction.image.name), stored_key(prediction.model_input.name)}
     assert kept <= bucket_keys(shared_store)
-    store = closed_port_in_front_of(shared_store["S3_ENDPOINT_URL"])
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": default_file_store({**shared_store, "S3_ENDPOINT_URL": f"http://127.0.0.1:{store.port}"}),
-    }
+    lose_the_store(settings, shared_store)
     client.force_login(alice)
 
     response = client.delete(f"/api/v1/predictions/{prediction.pk}/")
@@ -325,3 +337,28 @@ def test_the_demo_data_loads_its_pictures_into_the_bucket(shared_store, django_u
     assert stored_key(first.image.name) in bucket_keys(shared_store)
     client.force_login(demo)
     assert client.get(f"/predictions/{first.pk}/picture/upload/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_alice_is_told_to_try_again_while_the_store_is_out_of_reach_and_nothing_half_saved_is_kept(
+    shared_store, alice, client, settings
+):
+    shown = finished_prediction(alice, digits="7")
+    lose_the_store(settings, shared_store)
+    client.force_login(alice)
+    client.raise_request_exception = False  # answered as the site answers it, not raised into the test
+    photo = paper_photo(4)
+
+    sent = client.post("/api/v1/predictions/", {"image": SimpleUploadedFile("four.jpg", photo, "image/jpeg")})
+    page = client.post(
+        "/upload/", {"images": [SimpleUploadedFile("four.jpg", photo, "image/jpeg")]}, HTTP_ACCEPT_LANGUAGE="ta"
+    )
+    picture = client.get(f"/api/v1/predictions/{shown.pk}/image/")
+
+    assert sent.status_code == 503
+    assert sent.json()["code"] == "file_store_unavailable"
+    assert sent["Retry-After"]
+    assert page.status_code == 503
+    assert "கோப்புச் சேமிப்பகத்தை அணுக முடியவில்லை" in page.content.decode()
+    assert picture.status_code == 503
+    assert list(Prediction.objects.values_list("pk", flat=True)) == [shown.pk]

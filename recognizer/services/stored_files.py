@@ -12,9 +12,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 logger = logging.getLogger(__name__)
 
-# What a store that cannot be reached raises: a folder's OSError, a bucket's errors (no connection, a timeout,
-# the server refusing). A worker retries a prediction on these, as on a database error.
-STORE_ERRORS: tuple[type[Exception], ...] = (OSError, BotoCoreError, ClientError)
+# What a bucket that cannot be reached raises (no connection, a timeout, the server refusing): on the web side,
+# a 503 (recognizer/views/errors.py), as for the database.
+REMOTE_STORE_ERRORS: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
+# The same and a folder's OSError. A worker retries a prediction on these, as on a database error.
+STORE_ERRORS: tuple[type[Exception], ...] = (OSError, *REMOTE_STORE_ERRORS)
 
 
 def stored_files_delete(*, files: list[tuple[object, str]]) -> int:
