@@ -213,6 +213,9 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 24)
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 UPLOAD_MAX_FILES = env_int("UPLOAD_MAX_FILES", 20)
 UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 50_000_000)
+# The memory one picture may take once decoded (Pillow: a byte a pixel for grey, four for colour), checked from
+# its header at upload: the web process never decodes a picture, and a worker decodes nothing larger.
+UPLOAD_MAX_DECODED_BYTES = env_int("UPLOAD_MAX_DECODED_BYTES", 200_000_000)
 DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES + 5
 FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
 

@@ -17,14 +17,18 @@ from __future__ import annotations
 
 import functools
 import io
+import struct
 import warnings
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageStat
 from scipy import ndimage
 
 # Phone cameras reach 50 megapixels; anything larger is refused before it is decoded.
 DEFAULT_MAX_PIXELS = 50_000_000
+# The memory a picture may take once decoded, as Pillow holds it (see decoded_bytes): by default what the
+# largest picture allowed takes in colour. A 7000x7000 PNG with transparency takes 196 MB.
+DEFAULT_MAX_DECODED_BYTES = 4 * DEFAULT_MAX_PIXELS
 # Find the digits on a copy with at most this many pixels along the longer side (fast); digits
 # found smaller than DETAIL_SIZE there are looked at again in the picture as decoded, which big
 # JPEGs give at no less than DECODE_SIZE, shrunk only so far that they stay DETAIL_SIZE tall.
@@ -65,6 +69,12 @@ class ImageTooLargeError(ImageError):
     code = "too_many_pixels"
 
 
+class ImageTooLargeDecodedError(ImageTooLargeError):
+    """Few enough pixels, but too much memory once decoded (e.g. a huge picture with transparency)."""
+
+    code = "too_large_decoded"
+
+
 class UnsupportedFormatError(ImageError):
     code = "unsupported_format"
 
@@ -72,9 +82,23 @@ class UnsupportedFormatError(ImageError):
 # EXIF orientations that turn the picture a quarter (its width and height swap once upright).
 EXIF_ORIENTATION = 0x0112
 ORIENTATIONS_ON_THEIR_SIDE = (5, 6, 7, 8)
+# How each EXIF orientation is undone (as ImageOps.exif_transpose does it).
+UPRIGHT_BY_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 # What uploads may be, judged by the bytes, never by the file name.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF")
+
+# Pillow holds a decoded picture in a byte a pixel for black-and-white, grey and palette pictures, two for
+# 16-bit grey, and four for every other mode (RGB included).
+BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
 
 
 def _too_large(max_pixels: int, width: int = 0, height: int = 0) -> ImageTooLargeError:
@@ -82,40 +106,19 @@ def _too_large(max_pixels: int, width: int = 0, height: int = 0) -> ImageTooLarg
     return ImageTooLargeError(f"The picture has {size}; at most {max_pixels / 1_000_000:g} megapixels are accepted.")
 
 
-def inspect_upload(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
-    """The picture's format, read from its header, or the ImageError a user should see.
-
-    The header is checked first (format, pixel count: no decoding of a bomb), then the
-    picture is decoded once, at reduced scale for JPEG, so that a truncated file is refused
-    at upload time rather than failing later in a worker.
-    """
-    if not data:
-        raise EmptyImageError("The file is empty.")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image_format, (width, height) = image.format, image.size
-            if image_format not in ACCEPTED_FORMATS:
-                raise UnsupportedFormatError(
-                    f"{image_format} pictures are not accepted; use JPEG, PNG, WebP, BMP or GIF."
-                )
-            if width * height > max_pixels:
-                raise _too_large(max_pixels, width, height)
-    except ImageError:
-        raise
-    except Image.DecompressionBombError:  # Pillow's own guard, from the header alone
-        raise _too_large(max_pixels) from None
-    except (OSError, SyntaxError, ValueError, EOFError):
-        raise NotAnImageError("The file is not a picture we can read (JPEG, PNG, WebP, BMP or GIF).") from None
-    decode_image(data, max_pixels=max_pixels)
-    return image_format
+def decoded_bytes(image: Image.Image) -> int:
+    """The memory the (opened, not yet loaded) picture takes once decoded, from its header alone."""
+    width, height = image.size
+    return width * height * BYTES_PER_PIXEL.get(image.mode, 4)
 
 
-def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """The upright picture, RGB or L, with any transparency flattened onto a contrasting background.
+def _open_within_budget(
+    data: bytes, max_pixels: int, max_decoded_bytes: int | None
+) -> tuple[Image.Image, tuple[int, int]]:
+    """The picture opened, not decoded, and its size: refused from its header when it has too many pixels
+    or would take more than `max_decoded_bytes` once decoded (default: what `max_pixels` colour pixels take).
 
-    Big JPEGs are decoded at a reduced scale; `info["decoded_scale"]` says by how much
-    (original size / decoded size), so boxes can be given in the original's pixels, and
-    `info["original_size"]` is the original's (width, height) once upright: the space of those boxes.
+    A JPEG is set to decode at a reduced scale (`draft`), so its budget is that of the smaller decode.
     """
     if not data:
         raise EmptyImageError("The file is empty.")
@@ -123,52 +126,131 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Ima
         image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:  # Pillow's own guard, from the header alone
         raise _too_large(max_pixels) from None
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error):
         raise NotAnImageError("The file is not a picture we can read (JPEG, PNG, WebP, BMP or GIF).") from None
     width, height = image.size
     if width * height > max_pixels:
         raise _too_large(max_pixels, width, height)
     if width < 1 or height < 1:
         raise CorruptImageError("The picture has no pixels.")
+    if image.format == "JPEG":
+        # Decode at a reduced scale straight from the JPEG data: much faster for big photos.
+        # Only the luminance is used, so the decoder skips the colour planes too.
+        image.draft("L", (DECODE_SIZE, DECODE_SIZE))
+    budget = 4 * max_pixels if max_decoded_bytes is None else max_decoded_bytes
+    needed = decoded_bytes(image)
+    if needed > budget:
+        raise ImageTooLargeDecodedError(
+            f"The picture ({width}x{height} pixels, {image.mode}) would take {needed / 1_000_000:.0f} MB once "
+            f"decoded; at most {budget / 1_000_000:g} MB are accepted."
+        )
+    return image, (width, height)
+
+
+def _jpeg_has_end(data: bytes) -> bool:
+    """Whether a JPEG holds its end-of-image marker after its first scan (a file cut short does not).
+
+    Walks the marker segments from the start to the first start-of-scan; in the compressed data after it
+    a 0xFF byte is always followed by 00 or a restart marker, so FF D9 there is the end of the picture.
+    """
+    position = 2  # after the start-of-image marker
+    while position + 4 <= len(data):
+        if data[position] != 0xFF or data[position + 1] == 0xFF:  # padding between segments
+            position += 1
+            continue
+        marker = data[position + 1]
+        if 0xD0 <= marker <= 0xD8 or marker == 0x01:  # markers without a length
+            position += 2
+            continue
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        if marker == 0xDA:  # start of scan
+            return data.find(b"\xff\xd9", position + 2 + length) != -1
+        position += 2 + length
+    return False
+
+
+def inspect_upload(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, max_decoded_bytes: int | None = None) -> str:
+    """The picture's format, read from its header, or the ImageError a user should see.
+
+    Nothing is decoded: this runs in the web process, which must not spend a worker's memory on a
+    picture (a 237 KB PNG can hold 7000x7000 pixels). The format, the pixel count and the memory the
+    decoded picture would take come from the header; a JPEG or PNG cut short is found from the file's
+    structure (the end-of-image marker after the scan; every chunk's checksum up to the end chunk).
+    Damage inside the compressed pixels of an otherwise whole file is found by the worker, which
+    then fails the prediction with the reason.
+    """
+    image, _size = _open_within_budget(data, max_pixels, max_decoded_bytes)
+    with image:
+        image_format = image.format
+        if image_format not in ACCEPTED_FORMATS:
+            raise UnsupportedFormatError(f"{image_format} pictures are not accepted; use JPEG, PNG, WebP, BMP or GIF.")
+        damaged = CorruptImageError("The picture is damaged or truncated: the file ends too early.")
+        if image_format == "JPEG" and not _jpeg_has_end(data):
+            raise damaged
+        if image_format == "PNG":
+            try:
+                image.verify()  # chunk checksums only: nothing is inflated
+            except (OSError, SyntaxError, ValueError, EOFError, struct.error):
+                raise damaged from None
+    return image_format
+
+
+def decode_image(
+    data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, max_decoded_bytes: int | None = None
+) -> Image.Image:
+    """The upright picture in grey ("L"), with any transparency flattened onto a contrasting background.
+
+    Decoded within a memory budget: the size is checked from the header first (pixels, and the memory
+    the decoded picture takes: see `_open_within_budget`), the picture is turned to one byte a pixel as
+    soon as it is decoded (before it is turned upright), and no float copy of it is made.
+    Big JPEGs are decoded at a reduced scale; `info["decoded_scale"]` says by how much
+    (original size / decoded size), so boxes can be given in the original's pixels, and
+    `info["original_size"]` is the original's (width, height) once upright: the space of those boxes.
+    """
+    image, (width, height) = _open_within_budget(data, max_pixels, max_decoded_bytes)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image.seek(0)  # the first frame of an animation
-            if image.format == "JPEG":
-                # Decode at a reduced scale straight from the JPEG data: much faster for big photos.
-                # Only the luminance is used, so the decoder skips the colour planes too.
-                image.draft("L", (DECODE_SIZE, DECODE_SIZE))
             image.load()
             decoded_scale = max(width, height) / max(image.size)
-            on_its_side = image.getexif().get(EXIF_ORIENTATION) in ORIENTATIONS_ON_THEIR_SIDE
-            image = ImageOps.exif_transpose(image)
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombWarning) as error:
+            orientation = image.getexif().get(EXIF_ORIENTATION)
+            grey = _flatten_transparency(image)
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, Image.DecompressionBombWarning) as error:
         raise CorruptImageError(f"The picture is damaged or truncated ({error}).") from None
-    image = _flatten_transparency(image)
-    image.info["decoded_scale"] = decoded_scale
-    image.info["original_size"] = (height, width) if on_its_side else (width, height)
-    return image
+    if grey is not image:
+        image.close()  # the decoded picture in its own mode, up to 4 bytes a pixel: not needed any more
+    if orientation in UPRIGHT_BY_ORIENTATION:
+        grey = grey.transpose(UPRIGHT_BY_ORIENTATION[orientation])
+    grey.info["decoded_scale"] = decoded_scale
+    grey.info["original_size"] = (height, width) if orientation in ORIENTATIONS_ON_THEIR_SIDE else (width, height)
+    return grey
 
 
 def _flatten_transparency(image: Image.Image) -> Image.Image:
+    """The decoded picture in grey ("L"), with any transparency flattened onto a contrasting background.
+
+    Strokes drawn on a transparent background go on white if they are dark, on black if they are light,
+    so the ink always stands out whatever colour it was drawn in. All in Pillow's byte-a-pixel images:
+    a float copy of a 7000x7000 picture would take gigabytes.
+    """
     if image.mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    if image.mode in ("LA", "PA", "La"):
+        image = image.convert("RGBA" if "transparency" in image.info else "L")
+    if image.mode in ("LA", "PA", "La", "RGBa"):
         image = image.convert("RGBA")
     if image.mode != "RGBA":
-        return image.convert("L") if image.mode not in ("L", "RGB") else image
-    alpha = np.asarray(image.getchannel("A"), dtype=np.float32) / 255.0
-    rgb = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
-    if alpha.min() > 0.98:
-        return image.convert("RGB")
-    # Strokes drawn on a transparent background: put them on white if they are dark, on
-    # black if they are light, so the ink always stands out whatever colour it was drawn in.
-    luminance = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    opaque = alpha > 0.5
-    stroke_luminance = float(luminance[opaque].mean()) if opaque.any() else 0.0
-    background = 1.0 if stroke_luminance < 0.5 else 0.0
-    flattened = rgb * alpha[..., None] + background * (1.0 - alpha[..., None])
-    return Image.fromarray(np.round(flattened * 255).astype(np.uint8), "RGB")
+        return image if image.mode == "L" else image.convert("L")
+    alpha = image.getchannel("A")
+    grey = image.convert("L")  # the luminance of the colour, whatever the alpha
+    image.close()
+    if alpha.getextrema()[0] >= 250:  # opaque throughout
+        return grey
+    opaque = alpha.point(lambda a: 255 if a > 127 else 0)
+    stroke = ImageStat.Stat(grey, mask=opaque)
+    stroke_luminance = stroke.mean[0] / 255 if stroke.count[0] else 0.0
+    flattened = Image.new("L", grey.size, 255 if stroke_luminance < 0.5 else 0)
+    flattened.paste(grey, (0, 0), alpha)  # grey x alpha + background x (1 - alpha)
+    return flattened
 
 
 def grey_copy(image: Image.Image, factor: int = 1) -> np.ndarray:

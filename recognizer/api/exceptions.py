@@ -45,6 +45,7 @@ class ServiceUnavailable(exceptions.APIException):
 UPLOAD_ERRORS: dict[str, type[exceptions.APIException]] = {
     "too_large": PayloadTooLarge,
     "too_many_pixels": PayloadTooLarge,
+    "too_large_decoded": PayloadTooLarge,
     "not_an_image": UnsupportedImage,
     "unsupported_format": UnsupportedImage,
     "corrupt_image": UnsupportedImage,

@@ -61,7 +61,8 @@ def upload_check(*, upload: UploadedFile) -> CheckedUpload:
         )
     data = upload.read()
     try:
-        inspect_upload(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
+        # The header only (format, pixels, memory once decoded): pictures are decoded by the workers.
+        inspect_upload(data, max_pixels=settings.UPLOAD_MAX_PIXELS, max_decoded_bytes=settings.UPLOAD_MAX_DECODED_BYTES)
     except ImageError as error:
         raise UploadRejected(f"{name}: {error}", code=error.code, file_name=name) from None
     return CheckedUpload(name=name, data=data)

@@ -1,0 +1,137 @@
+"""Hostile input: pictures made to exhaust memory, and requests made to crash the server.
+
+Each test is a finding of issue 11 ("Abuse"), sent through the real URL with real bytes.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.test import Client, override_settings
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from mlcore.preprocessing import decode_image
+from recognizer import pictures
+from recognizer.models import Prediction
+from tests.images import encode, paper_photo
+from tests.picture_memory import measure, memory_bomb_png
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1"
+# What the 7000x7000 RGBA picture takes once decoded, as Pillow holds it (4 bytes a pixel).
+BOMB_DECODED_MB = 7000 * 7000 * 4 / 2**20
+
+
+@pytest.fixture(scope="session")
+def bomb_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bomb") / "bomb.png"
+    path.write_bytes(memory_bomb_png())
+    return path
+
+
+@pytest.fixture
+def alice_api(alice) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=alice)[0].key}")
+    return client
+
+
+def stored_prediction(user, data: bytes, name: str = "picture.png") -> Prediction:
+    prediction = Prediction(user=user, created_at=timezone.now(), status=Prediction.Status.DONE, original_name=name)
+    prediction.image.save(name, ContentFile(data), save=False)
+    prediction.save()
+    return prediction
+
+
+# --- A 230 KB PNG of 7000x7000 pixels with transparency ---
+
+
+def test_the_bomb_is_small_as_a_file_and_within_the_pixel_limit(bomb_path):
+    with Image.open(bomb_path) as picture:
+        assert picture.size == (7000, 7000) and picture.mode == "RGBA"
+    assert bomb_path.stat().st_size < 300_000
+
+
+def test_the_upload_check_reads_only_its_header(bomb_path):
+    """The web process answers an upload without decoding it: no memory, no CPU to speak of."""
+    cost = measure("upload", bomb_path)
+    assert cost["peak_mb"] < 30, cost
+    assert cost["cpu_s"] < 0.5, cost
+
+
+def test_the_worker_decodes_it_within_its_decoded_size_and_makes_no_float_copy(bomb_path):
+    """decode_image and find_number (all the worker does before the model): at most about one and a half
+    times the decoded picture, and numpy never holds more than a few megabytes (a float copy: 196 MB)."""
+    cost = measure("read", bomb_path)
+    assert cost["peak_mb"] < 1.6 * BOMB_DECODED_MB, cost
+    assert cost["traced_peak_mb"] < 20, cost
+
+
+def test_its_thumbnail_is_made_without_a_copy_of_the_picture(bomb_path):
+    cost = measure("thumbnail", bomb_path)
+    assert cost["peak_mb"] < 1.3 * BOMB_DECODED_MB, cost
+
+
+def test_the_worker_reads_it_to_one_grey_byte_a_pixel(bomb_path):
+    picture = decode_image(bomb_path.read_bytes())
+    assert picture.mode == "L" and picture.size == (7000, 7000)
+    # The transparent page became white under the dark stroke, which stayed dark.
+    assert picture.getpixel((100, 100)) == 255 and picture.getpixel((3000, 1200)) == 0
+
+
+@override_settings(UPLOAD_MAX_DECODED_BYTES=100_000_000)
+def test_a_picture_over_the_decoded_size_limit_is_refused_at_upload(alice_api, alice_client, bomb_path):
+    upload = io.BytesIO(bomb_path.read_bytes())
+    upload.name = "bomb.png"
+    response = alice_api.post(f"{API}/predictions/", {"image": upload}, format="multipart")
+    assert response.status_code == 413, response.content
+    assert response.json()["code"] == "too_large_decoded"
+    assert (
+        response.json()["detail"] == "bomb.png is too big a picture to read: it would take more than 100 MB of memory."
+    )
+
+    upload.seek(0)
+    page = alice_client.post(reverse("upload"), {"images": [upload]})
+    assert page.status_code == 400
+    assert "bomb.png is too big a picture to read" in page.content.decode()
+    assert not Prediction.objects.exists()
+
+
+def test_a_png_cut_short_is_refused_at_upload_from_its_chunks(alice_client):
+    data = paper_photo(4, image_format="PNG")
+    page = alice_client.post(reverse("upload"), {"images": [ContentFile(data[: len(data) // 2], name="cut.png")]})
+    assert page.status_code == 400
+    assert "cut.png is damaged or cut short" in page.content.decode()
+
+
+def test_a_thumbnail_is_decoded_once_then_served_from_the_cache(alice_client, alice, staff, monkeypatch):
+    cache.clear()
+    prediction = stored_prediction(alice, encode(Image.open(io.BytesIO(paper_photo(3))), "PNG"))
+    decoded = []
+    real_thumbnail_png = pictures.thumbnail_png
+    monkeypatch.setattr(
+        pictures, "thumbnail_png", lambda stored: decoded.append(stored.name) or real_thumbnail_png(stored)
+    )
+    staff_client = Client()
+    staff_client.force_login(staff)
+
+    first = alice_client.get(reverse("prediction_picture", args=[prediction.pk, "upload"]), {"size": "thumb"})
+    assert first.status_code == 200 and first["Content-Type"] == "image/png"
+    for _ in range(3):
+        again = alice_client.get(reverse("prediction_picture", args=[prediction.pk, "upload"]), {"size": "thumb"})
+        assert again.content == first.content
+    admin = staff_client.get(
+        reverse("admin:recognizer_prediction_picture", args=[prediction.pk, "upload"]), {"size": "thumb"}
+    )
+    assert admin.content == first.content
+    assert decoded == [prediction.image.name]
+    with Image.open(io.BytesIO(first.content)) as thumbnail:
+        assert max(thumbnail.size) == pictures.THUMBNAIL_SIZE
