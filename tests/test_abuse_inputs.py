@@ -135,3 +135,38 @@ def test_a_thumbnail_is_decoded_once_then_served_from_the_cache(alice_client, al
     assert decoded == [prediction.image.name]
     with Image.open(io.BytesIO(first.content)) as thumbnail:
         assert max(thumbnail.size) == pictures.THUMBNAIL_SIZE
+
+
+# --- A file is stored with the extension of what it is, not of the name it was sent with ---
+
+
+def gif_bytes() -> bytes:
+    return encode(Image.open(io.BytesIO(paper_photo(5, image_format="PNG"))).convert("P"), "GIF")
+
+
+def test_a_gif_sent_as_evil_html_is_stored_as_gif(alice_client, alice):
+    response = alice_client.post(reverse("upload"), {"images": [ContentFile(gif_bytes(), name="evil.html")]})
+    assert response.status_code == 302
+    prediction = Prediction.objects.get(user=alice)
+    assert prediction.image.name.endswith(".gif"), prediction.image.name
+    assert prediction.original_name == "evil.html"  # shown to its owner as they named it
+    picture = alice_client.get(reverse("prediction_picture", args=[prediction.pk, "upload"]))
+    assert picture["Content-Type"] == "image/gif"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "extension"),
+    [
+        ("photo.jpg", lambda: paper_photo(2, image_format="PNG"), ".png"),
+        ("scan.png", lambda: paper_photo(2), ".jpg"),
+        ("no-extension", lambda: paper_photo(2, image_format="WEBP"), ".webp"),
+        ("page.svg", lambda: paper_photo(2, image_format="BMP"), ".bmp"),
+    ],
+)
+def test_every_upload_is_stored_with_the_extension_of_its_content(alice_api, alice, name, data, extension):
+    upload = io.BytesIO(data())
+    upload.name = name
+    response = alice_api.post(f"{API}/predictions/", {"image": upload}, format="multipart")
+    assert response.status_code in (201, 202), response.content
+    stored = Prediction.objects.get(user=alice).image.name
+    assert stored.endswith(extension) and name.rsplit(".", 1)[0] not in stored, stored

@@ -39,10 +39,21 @@ class UploadRejected(Exception):
         self.refused_files: list[UploadRejected] = [self]
 
 
+# A stored upload's extension comes from the format its bytes were read as, never from the name it was sent
+# with: a GIF sent as evil.html is stored as .gif (should media/ ever be served directly, it stays a picture).
+STORED_EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp", "GIF": ".gif"}
+
+
 @dataclass(frozen=True)
 class CheckedUpload:
-    name: str
+    name: str  # as sent: shown to its owner, never used on disk
     data: bytes
+    image_format: str
+
+    @property
+    def stored_name(self) -> str:
+        """What the file is saved as (models.upload_path keeps only the extension, under a random name)."""
+        return "upload" + STORED_EXTENSIONS[self.image_format]
 
 
 def upload_check(*, upload: UploadedFile) -> CheckedUpload:
@@ -62,10 +73,12 @@ def upload_check(*, upload: UploadedFile) -> CheckedUpload:
     data = upload.read()
     try:
         # The header only (format, pixels, memory once decoded): pictures are decoded by the workers.
-        inspect_upload(data, max_pixels=settings.UPLOAD_MAX_PIXELS, max_decoded_bytes=settings.UPLOAD_MAX_DECODED_BYTES)
+        image_format = inspect_upload(
+            data, max_pixels=settings.UPLOAD_MAX_PIXELS, max_decoded_bytes=settings.UPLOAD_MAX_DECODED_BYTES
+        )
     except ImageError as error:
         raise UploadRejected(f"{name}: {error}", code=error.code, file_name=name) from None
-    return CheckedUpload(name=name, data=data)
+    return CheckedUpload(name=name, data=data, image_format=image_format)
 
 
 def uploads_check(*, uploads: list[UploadedFile]) -> list[CheckedUpload]:
@@ -107,7 +120,7 @@ def predictions_create(
                 prediction = Prediction(
                     user=user, source=source, original_name=upload.name[:255], created_at=now, queued_at=now
                 )
-                prediction.image.save(upload.name, ContentFile(upload.data), save=False)
+                prediction.image.save(upload.stored_name, ContentFile(upload.data), save=False)
                 created.append(prediction)
                 prediction.save()
                 transaction.on_commit(lambda p=prediction: prediction_enqueue_noting(prediction=p))
