@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from mlcore.paths import DEFAULT_MODEL_PATH
+from mlcore.retrain import RetrainConfig  # no TensorFlow at import
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -100,6 +101,28 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+RETRAIN_DEFAULTS = RetrainConfig()
+
+
+def _retrain_bench(args: argparse.Namespace) -> int:
+    from mlcore.retrain import fine_tuning_bench
+
+    config = RetrainConfig(
+        epochs=args.epochs, learning_rate=args.learning_rate, corrections_repeat=args.corrections_repeat
+    )
+    result = fine_tuning_bench(args.model, corrections=args.corrections, pen=args.pen, config=config)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(
+        f"Fine-tuning on {result['correction_digits']} corrected digits ({result['labelled_pictures']} labelled "
+        f"{result['pen']} pictures): {result['fine_tuning_seconds']} s"
+    )
+    for name in ("pictures", "mnist_test"):
+        print(f"  {name}: {result['before'][name]:.2%} before, {result['after'][name]:.2%} after")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlcore", description=__doc__)
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help="the .keras model file")
@@ -156,6 +179,17 @@ def main(argv: list[str] | None = None) -> int:
     bench = commands.add_parser("bench", help="model load, preprocessing and inference timings")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(handler=_bench)
+
+    retrain_bench = commands.add_parser(
+        "retrain-bench", help="fine-tune on corrections of one kind of picture; its accuracy before and after"
+    )
+    retrain_bench.add_argument("--corrections", type=int, default=1000)
+    retrain_bench.add_argument("--pen", default="thin_faint")
+    retrain_bench.add_argument("--epochs", type=int, default=RETRAIN_DEFAULTS.epochs)
+    retrain_bench.add_argument("--learning-rate", type=float, default=RETRAIN_DEFAULTS.learning_rate)
+    retrain_bench.add_argument("--corrections-repeat", type=int, default=RETRAIN_DEFAULTS.corrections_repeat)
+    retrain_bench.add_argument("--json", action="store_true")
+    retrain_bench.set_defaults(handler=_retrain_bench)
 
     args = parser.parse_args(argv)
     return args.handler(args)

@@ -252,18 +252,85 @@ def _realistic_pictures(singles: int, numbers: int, seed: int):
     return single, number
 
 
-def promotion_refusal(candidate: dict, active: dict) -> str | None:
-    """Why the candidate must not replace the active version, or None when it may.
+def promotion_refusals(candidate: dict, active: dict) -> list[dict]:
+    """Why the candidate must not replace the active version (empty when it may), as data the product words
+    in its reader's language: [{"score": "mnist_test" | "user_holdout", "candidate": ..., "active": ...}].
 
     Refused when it reads MNIST's test set worse by more than MNIST_TOLERANCE, or the users' held-out
     pictures worse at all (where both were scored on them).
     """
-    reasons = []
+    refusals = []
     new, old = candidate["mnist_test"]["accuracy"], active["mnist_test"]["accuracy"]
     if new is not None and old is not None and new < old - MNIST_TOLERANCE:
-        reasons.append(f"MNIST test accuracy {new:.2%} is below the active version's {old:.2%} by more than 0.1 point")
+        refusals.append({"score": "mnist_test", "candidate": new, "active": old})
     new_users = (candidate.get("user_holdout") or {}).get("accuracy")
     old_users = (active.get("user_holdout") or {}).get("accuracy")
     if new_users is not None and old_users is not None and new_users < old_users:
-        reasons.append(f"held-out user pictures: {new_users:.2%}, the active version reads {old_users:.2%}")
-    return "; ".join(reasons) or None
+        refusals.append({"score": "user_holdout", "candidate": new_users, "active": old_users})
+    return refusals
+
+
+def corrections_from_pictures(classifier, pictures) -> DigitSet:
+    """What staff corrections of these pictures give training: like the product's export, the model input of
+    each picture read as one unflagged piece, with the picture's true digit (others cannot be paired)."""
+    images, labels = [], []
+    for picture, reading in zip(pictures, classifier.read_uploads([p.data for p in pictures]), strict=True):
+        pieces = getattr(reading, "readings", ())
+        if len(pieces) == 1 and len(picture.text) == 1 and pieces[0].digit is not None:
+            images.append(np.asarray(pieces[0].model_input, dtype=np.uint8))
+            labels.append(int(picture.text))
+    return DigitSet(np.stack(images), np.asarray(labels, dtype=np.uint8))
+
+
+def fine_tuning_bench(
+    base_model_path: str | Path,
+    *,
+    corrections: int = 1000,
+    pen: str = "thin_faint",
+    test_pictures: int = 1000,
+    config: RetrainConfig | None = None,
+) -> dict:
+    """Fine-tunes the model on `corrections` labelled pictures of one pen (MNIST *training* digits drawn by our
+    generator, read by the model, labelled with the truth) with the default settings, and reads pictures of
+    the same pen made from MNIST *test* digits, and MNIST's test set, before and after."""
+    import tempfile
+
+    from mlcore.inference import DigitClassifier
+    from mlcore.synthesis import synthetic_set
+
+    train, test = load_mnist_arrays()
+    rng = np.random.default_rng(13)
+    base = DigitClassifier.load(base_model_path)
+    labelled = synthetic_set(train.images, train.labels, corrections, rng, lengths=(1, 1), pens=(pen,))
+    corrected = corrections_from_pictures(base, labelled)
+    trial = synthetic_set(
+        test.images, test.labels, test_pictures, np.random.default_rng(14), lengths=(1, 1), pens=(pen,)
+    )
+
+    def pictures_read(classifier) -> float:
+        read = classifier.read_uploads([p.data for p in trial])
+        return float(np.mean([getattr(r, "digits", None) == p.text for p, r in zip(trial, read, strict=True)]))
+
+    def mnist_read(classifier) -> float:
+        return float(np.mean(classifier.digit_probabilities(test.images).argmax(axis=1) == test.labels))
+
+    before = {"pictures": pictures_read(base), "mnist_test": mnist_read(base)}
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "candidate.keras"
+        started = time.perf_counter()
+        card = retrain(
+            base_model_path=base_model_path, corrections=corrected, out_path=out, config=config or RetrainConfig()
+        )
+        seconds = time.perf_counter() - started
+        tuned = DigitClassifier.load(out)
+        after = {"pictures": pictures_read(tuned), "mnist_test": mnist_read(tuned)}
+    return {
+        "pen": pen,
+        "labelled_pictures": corrections,
+        "correction_digits": len(corrected),
+        "training": card["training"],
+        "fine_tuning_seconds": round(seconds, 1),
+        "test_pictures": test_pictures,
+        "before": before,
+        "after": after,
+    }

@@ -25,7 +25,7 @@ class ModelVersion(models.Model):
     # Empty for the model committed with the code (mlcore/models/); trained versions live in the file store.
     file = models.FileField(_("model file"), upload_to=model_file_path, max_length=255, blank=True)
     card = models.JSONField(_("model card"), default=dict, blank=True)
-    # {"candidate": scores, "active": scores, "active_version": ..., "refusal": reason or None}: see
+    # {"candidate": scores, "active": scores, "active_version": ..., "refusals": [...]}: see
     # mlcore.retrain.score_model; the two versions scored side by side on the same pictures.
     evaluation = models.JSONField(_("evaluation"), default=dict, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.CANDIDATE)

@@ -100,7 +100,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def gate(self, obj: ModelVersion) -> str:
         if not obj.evaluation:
             return "–"
-        refusal = obj.evaluation.get("refusal")
+        refusal = model_versions.model_version_refusal(obj)
         return gettext("refused: %(reason)s") % {"reason": refusal} if refusal else gettext("may be promoted")
 
     @admin.display(description=_("Promote"))
@@ -219,7 +219,17 @@ class TrainingJobForm(forms.ModelForm):
 class TrainingJobAdmin(admin.ModelAdmin):
     form = TrainingJobForm
     change_list_template = "admin/recognizer/trainingjob/change_list.html"
-    list_display = ["id", "mode", "state", "progress_shown", "requested_by", "created_at", "candidate_link", "reason"]
+    list_display = [
+        "job_id",
+        "mode",
+        "state",
+        "progress_shown",
+        "requested_by",
+        "created_at",
+        "candidate_link",
+        "reason",
+    ]
+    list_display_links = ["job_id"]
     list_filter = ["state", "mode"]
     actions = ["cancel_jobs"]
     readonly_fields = [
@@ -259,6 +269,10 @@ class TrainingJobAdmin(admin.ModelAdmin):
         model_versions.training_jobs_fail_stale()
         running = TrainingJob.objects.filter(state__in=[TrainingJob.State.QUEUED, TrainingJob.State.RUNNING]).exists()
         return super().changelist_view(request, {**(extra_context or {}), "refresh_seconds": 5 if running else 0})
+
+    @admin.display(description=_("ID"), ordering="id")
+    def job_id(self, obj: TrainingJob) -> int:
+        return obj.pk  # the primary key's own "ID" header is not translated
 
     @admin.display(description=_("Progress"))
     def progress_shown(self, obj: TrainingJob) -> str:

@@ -14,6 +14,8 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
+from recognizer.registry import ModelVersion, TrainingJob
+from recognizer.services import model_versions
 from tests.prediction_rows import finished_prediction
 
 pytestmark = pytest.mark.django_db
@@ -140,4 +142,36 @@ def test_staff_see_the_admin_pages_we_own_in_tamil_or_hindi(client, staff, rows,
     numbers, names = rows
     client.force_login(staff)
     left = {url: english_left(client, url, language, names) for url in staff_pages(numbers[0])}
+    assert not any(left.values()), english_report(left)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_staff_see_the_model_registry_in_tamil_or_hindi(client, staff, rows, language):
+    _numbers, names = rows
+    active = model_versions.active_model_version()
+    refused = ModelVersion.objects.create(
+        version="9.9.9",
+        file="models/9.9.9/digit_cnn.keras",
+        evaluation={
+            "candidate": {"mnist_test": {"accuracy": 0.5, "count": 400, "per_digit": [0.5] * 10}},
+            "active": {"mnist_test": {"accuracy": 0.99, "count": 400, "per_digit": [0.99] * 10}},
+            "active_version": active.version,
+            "refusals": [{"score": "mnist_test", "candidate": 0.5, "active": 0.99}],
+        },
+    )
+    TrainingJob.objects.create(
+        requested_by=staff,
+        base_version=active,
+        state=TrainingJob.State.RUNNING,
+        progress={"epoch": 1, "epochs": 3, "batch": 20, "batches": 90, "loss": 0.4, "accuracy": 0.9},
+    )
+    client.force_login(staff)
+    pages = [
+        reverse("admin:recognizer_modelversion_changelist"),
+        reverse("admin:recognizer_promote", args=[refused.pk]),
+        reverse("admin:recognizer_trainingjob_changelist"),
+        reverse("admin:recognizer_trainingjob_add"),
+    ]
+    names = names | {active.version, refused.version, "ft"}
+    left = {url: english_left(client, url, language, names) for url in pages}
     assert not any(left.values()), english_report(left)

@@ -13,6 +13,7 @@ from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import translation
 
 from recognizer import services, worker_watch
 from recognizer.models import Prediction
@@ -99,7 +100,7 @@ def test_a_version_trained_from_corrections_is_promoted_then_rolled_back_while_t
     trained_on = set(candidate.card["data"]["correction_predictions"])
     assert held_out and trained_on and not held_out & trained_on
     assert evaluation["candidate"]["user_holdout"]["count"] == len(held_out)
-    assert evaluation["refusal"] is None
+    assert evaluation["refusals"] == [] and model_versions.model_version_refusal(candidate) is None
 
     model_versions.model_version_promote(version=candidate, user=staff)
     assert read_by_worker(alice).model_version == candidate.version  # the same worker process, no restart
@@ -125,7 +126,9 @@ def test_the_gate_refuses_a_candidate_trained_on_shuffled_labels(alice, staff, d
     job.refresh_from_db()
     assert job.state == TrainingJob.State.SUCCEEDED, job.reason
     candidate = job.candidate
-    assert "MNIST test accuracy" in candidate.evaluation["refusal"]
+    assert [refusal["score"] for refusal in candidate.evaluation["refusals"]][:1] == ["mnist_test"]
+    with translation.override("en"):
+        assert "MNIST test accuracy" in model_versions.model_version_refusal(candidate)
 
     with pytest.raises(model_versions.PromotionRefused, match="MNIST"):
         model_versions.model_version_promote(version=candidate, user=staff)
@@ -141,11 +144,11 @@ def test_the_gate_refuses_a_candidate_trained_on_shuffled_labels(alice, staff, d
 
 @pytest.mark.django_db
 def test_training_without_corrections_fails_with_a_reason(staff, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True), translation.override("hi"):  # a Hindi reader's request
         job = model_versions.training_job_start(user=staff, epochs=1, options=GENTLE)
     job.refresh_from_db()
     assert job.state == TrainingJob.State.FAILED
-    assert "no labelled pictures" in job.reason
+    assert "no labelled pictures" in job.reason  # stored in the site's language, not the requester's
     assert job.candidate is None
 
 
@@ -197,7 +200,7 @@ def test_staff_force_a_refused_candidate_with_a_reason_and_roll_back_in_the_admi
             "candidate": {"mnist_test": {"accuracy": 0.5, "count": 400, "per_digit": [0.5] * 10}},
             "active": {"mnist_test": {"accuracy": 0.99, "count": 400, "per_digit": [0.99] * 10}},
             "active_version": original.version,
-            "refusal": "MNIST test accuracy 50.00% is below the active version's 99.00% by more than 0.1 point",
+            "refusals": [{"score": "mnist_test", "candidate": 0.5, "active": 0.99}],
         },
     )
     client.force_login(staff)

@@ -22,8 +22,9 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from recognizer.models import Prediction
 from recognizer.registry import ModelVersion, TrainingJob
@@ -134,10 +135,26 @@ def active_classifier():
 # --- Promotion and rollback ---
 
 
+REFUSAL_MESSAGES = {
+    "mnist_test": _lazy(
+        "MNIST test accuracy %(candidate)s is below the active version's %(active)s by more than 0.1 point."
+    ),
+    "user_holdout": _lazy("Held-out user pictures: %(candidate)s read right, the active version reads %(active)s."),
+}
+
+
 def model_version_refusal(version: ModelVersion) -> str | None:
-    """Why the version must not be promoted without forcing, or None."""
+    """Why the version must not be promoted without forcing (in the reader's language), or None."""
     if version.evaluation:
-        return version.evaluation.get("refusal")
+        refusals = version.evaluation.get("refusals") or []
+        return (
+            " ".join(
+                str(REFUSAL_MESSAGES[refusal["score"]])
+                % {"candidate": f"{refusal['candidate']:.2%}", "active": f"{refusal['active']:.2%}"}
+                for refusal in refusals
+            )
+            or None
+        )
     if version.activated_at is not None:
         return None  # it served before: going back to it is a rollback
     return _("This version has not been evaluated.")
@@ -257,8 +274,14 @@ def labelled_digits(predictions):
 def training_job_run(*, job_id: int) -> TrainingJob | None:
     """Trains, stores and evaluates a candidate version (in the training worker). Safe to call twice:
     only a queued job runs. Any failure is written on the job; the active version is never touched."""
+    # The reason stored on the job is written in the site's language, whoever's request ran it eagerly.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _training_job_run(job_id)
+
+
+def _training_job_run(job_id: int) -> TrainingJob | None:
     from mlcore.data import DigitSet
-    from mlcore.retrain import RetrainConfig, ScoreSettings, TrainingCancelled, promotion_refusal, retrain, score_model
+    from mlcore.retrain import RetrainConfig, ScoreSettings, TrainingCancelled, promotion_refusals, retrain, score_model
 
     started = TrainingJob.objects.filter(pk=job_id, state=TrainingJob.State.QUEUED, cancel_requested=False).update(
         state=TrainingJob.State.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
@@ -309,7 +332,7 @@ def training_job_run(*, job_id: int) -> TrainingJob | None:
                 "active": active_scores,
                 "active_version": active.version,
                 "score_settings": asdict(score_settings),
-                "refusal": promotion_refusal(candidate_scores, active_scores),
+                "refusals": promotion_refusals(candidate_scores, active_scores),
             }
             version = ModelVersion(
                 version=card["version"], card=card, evaluation=evaluation, created_by=job.requested_by
