@@ -308,6 +308,12 @@ REST_FRAMEWORK = {
     },
     # Every error as {"detail": ..., "code": ...} with the status that fits (see README "REST API").
     "EXCEPTION_HANDLER": "recognizer.api.exceptions.api_exception_handler",
+    # DRF's parsers, the JSON one refusing a body nested deeper than any request of ours (400, not a crash).
+    "DEFAULT_PARSER_CLASSES": [
+        "recognizer.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # None would make DRF count the whole X-Forwarded-For as the client: a new header per request, a new client.
     "NUM_PROXIES": NUM_PROXIES,
 }

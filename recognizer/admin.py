@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.http import HttpResponseBadRequest
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -17,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from recognizer import admin_views, selectors, services
 from recognizer.account_forms import AdminLoginForm
+from recognizer.forms import is_row_id
 from recognizer.models import FLAGGED, LABEL_MAX_LENGTH, STAFF_REVIEWED, Prediction
 
 DIGIT_CHOICES = [(str(d), str(d)) for d in range(10)]
@@ -262,6 +265,25 @@ class PredictionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # predictions come from uploads, never from a blank form
+
+    def changelist_view(self, request, extra_context=None):
+        # The list takes any lookup on the model's own fields from the address, and a year (created_at__year,
+        # and __iso_year) becomes that year's first and last instants only when the query runs: a year outside
+        # the calendar's (10000, 0) was a server error instead of the list's own "invalid filter".
+        for key, value in request.GET.items():
+            parts = key.split("__")
+            if ("year" in parts or "iso_year" in parts) and not all(
+                part.strip().isdigit() and 1 <= int(part[:5]) <= 9999 for part in value.split(",")
+            ):
+                return HttpResponseBadRequest(gettext("A year in the filters must be a number from 1 to 9999."))
+        return super().changelist_view(request, extra_context)
+
+    def response_action(self, request, queryset):
+        # The admin filters on the ticked ids as sent; one that cannot be a row's id (a word, a number too big
+        # for the column: SQLite cannot even compare with it) is a request the list never sends.
+        if not all(is_row_id(value) for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
+            return HttpResponseBadRequest(gettext("Those are not predictions: choose them in the list."))
+        return super().response_action(request, queryset)
 
     # ---- list columns and detail fields
 

@@ -9,12 +9,14 @@ each one checks the Prediction permissions on top. Counting is in selectors, wri
 from __future__ import annotations
 
 import io
+from datetime import date
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -28,16 +30,29 @@ from recognizer import charts, pictures, selectors, services
 from recognizer.models import LABEL_MAX_LENGTH, Prediction
 
 REVIEW_QUEUE_PAGE = 60
+# The days a dashboard filter may name. Each becomes the instants a whole day starts and ends in the current
+# time zone (the day after the last one included), which the calendar's own first and last days have no room
+# for: 9999-12-31 was a server error.
+FIRST_FILTER_DAY = date(1900, 1, 1)
+LAST_FILTER_DAY = date(9998, 12, 31)
+
+
+def _filter_day_field(label) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        validators=[MinValueValidator(FIRST_FILTER_DAY), MaxValueValidator(LAST_FILTER_DAY)],
+        widget=forms.DateInput(
+            attrs={"type": "date", "min": FIRST_FILTER_DAY.isoformat(), "max": LAST_FILTER_DAY.isoformat()},
+            format="%Y-%m-%d",
+        ),
+    )
 
 
 class DashboardFilterForm(forms.Form):
     model_version = forms.ChoiceField(label=_("Model version"), required=False)
-    created_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    created_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    created_from = _filter_day_field(_("From"))
+    created_to = _filter_day_field(_("To"))
 
     def __init__(self, *args, versions: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -111,9 +126,13 @@ def dashboard(request, *, model_admin):
         "review_queue_url": reverse("admin:recognizer_prediction_review_queue"),
     }
     if form.is_bound and not form.is_valid():
-        # Figures for other dates than the ones asked would mislead: only the form and its errors.
+        # Figures for other dates than the ones asked would mislead: only the form and its errors (400: the
+        # request asked for what cannot be counted).
         return TemplateResponse(
-            request, "admin/recognizer/prediction/dashboard.html", {**base_context, "filters_invalid": True}
+            request,
+            "admin/recognizer/prediction/dashboard.html",
+            {**base_context, "filters_invalid": True},
+            status=400,
         )
     selection = form.selection()
     matrix = selectors.confusion_matrix(**selection)

@@ -135,14 +135,29 @@ class HistoryFilterForm(forms.Form):
         return filters
 
 
+# The largest id a row can have (a signed 64-bit integer). A bigger number names no row, and some databases
+# cannot even compare a column with it (SQLite raises OverflowError): it is refused before any query.
+LARGEST_ID = 2**63 - 1
+
+
+def is_row_id(value) -> bool:
+    """Whether `value` (a number or its text) can be a row's id: a whole number from 1 to LARGEST_ID."""
+    try:
+        return 0 < int(value) <= LARGEST_ID
+    except (TypeError, ValueError):  # not a number, or more digits than Python will read
+        return False
+
+
 class MultipleIntegerField(forms.Field):
+    """Ids of rows: whole numbers that fit a row's id, else the whole field is invalid."""
+
     widget = forms.MultipleHiddenInput
 
     def to_python(self, value) -> list[int]:
-        try:
-            return [int(item) for item in value or []]
-        except (TypeError, ValueError):
-            raise forms.ValidationError(_("Those are not pictures of yours."), code="invalid") from None
+        values = value or []
+        if isinstance(values, str) or not all(is_row_id(item) for item in values):
+            raise forms.ValidationError(_("Those are not pictures of yours."), code="invalid")
+        return [int(item) for item in values]
 
 
 class BulkDeleteForm(forms.Form):

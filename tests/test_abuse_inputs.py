@@ -170,3 +170,136 @@ def test_every_upload_is_stored_with_the_extension_of_its_content(alice_api, ali
     assert response.status_code in (201, 202), response.content
     stored = Prediction.objects.get(user=alice).image.name
     assert stored.endswith(extension) and name.rsplit(".", 1)[0] not in stored, stored
+
+
+# --- Requests made to crash the server get a clear 4xx with a message ---
+
+HUGE_ID = "99999999999999999999999"  # more than a 64-bit id can hold
+
+
+@pytest.mark.parametrize("ids", [[HUGE_ID], ["9223372036854775808"], ["0"], ["-5"], ["seven"], ["1" * 5000]])
+def test_bulk_delete_with_an_id_no_row_can_have_is_a_400_that_says_so(alice_client, alice, ids):
+    kept = stored_prediction(alice, paper_photo(1))
+    response = alice_client.post(reverse("predictions_bulk_delete"), {"ids": [kept.pk, *ids]})
+    assert response.status_code == 400
+    assert "Those are not pictures of yours." in response.content.decode()
+    assert Prediction.objects.filter(pk=kept.pk).exists()
+
+
+def test_bulk_delete_with_nothing_chosen_still_goes_back_to_the_history_saying_so(alice_client):
+    response = alice_client.post(reverse("predictions_bulk_delete"), {})
+    assert response.status_code == 302
+    assert "Select at least one picture." in alice_client.get(response["Location"]).content.decode()
+
+
+def test_the_page_of_one_uploads_answers_with_an_impossible_id_is_a_404(alice_client):
+    assert alice_client.get(reverse("predictions_sent"), {"ids": [HUGE_ID]}).status_code == 404
+
+
+def deeply_nested(levels: int, kind: str) -> str:
+    return "[" * levels + "]" * levels if kind == "list" else '{"a": ' * levels + "1" + "}" * levels
+
+
+@pytest.mark.parametrize("kind", ["list", "object"])
+def test_json_nested_1000_deep_sent_to_patch_is_a_400(alice_api, alice, kind):
+    prediction = stored_prediction(alice, paper_photo(1))
+    response = alice_api.generic(
+        "PATCH", f"{API}/predictions/{prediction.pk}/", deeply_nested(1000, kind), content_type="application/json"
+    )
+    assert response.status_code == 400, response.content[:300]
+    assert response.json() == {"detail": "The JSON is nested too deeply: at most 32 levels.", "code": "too_deep"}
+
+
+def test_json_nested_deep_but_within_pythons_limit_is_refused_too(alice_api, alice):
+    prediction = stored_prediction(alice, paper_photo(1))
+    body = '{"true_digits": "7", "extra": ' + deeply_nested(100, "list") + "}"
+    response = alice_api.generic("PATCH", f"{API}/predictions/{prediction.pk}/", body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "too_deep"
+
+
+def test_json_nested_1000_deep_sent_to_the_token_endpoint_is_a_400():
+    response = APIClient().generic(
+        "POST", f"{API}/auth/token/", deeply_nested(1000, "object"), content_type="application/json"
+    )
+    assert response.status_code == 400 and response.json()["code"] == "too_deep"
+
+
+@pytest.mark.parametrize("path", ["docs", "schema", "predictions", "model"])
+@pytest.mark.parametrize("token", ["Token not-a-real-token", None])
+def test_an_unknown_format_is_a_json_404_even_with_a_bad_token(path, token):
+    client = APIClient()
+    if token:
+        client.credentials(HTTP_AUTHORIZATION=token)
+    response = client.get(f"{API}/{path}/", {"format": "xyz"})
+    assert response.status_code == 404, response.content[:300]
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": "There is no xyz version of this address; leave out ?format.",
+        "code": "unknown_format",
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"created_to": "9999-12-31"}, "Ensure this value is less than or equal to 9998-12-31."),
+        ({"created_from": "9999-12-31"}, "Ensure this value is less than or equal to 9998-12-31."),
+        ({"created_from": "0001-01-01"}, "Ensure this value is greater than or equal to 1900-01-01."),
+        ({"created_from": "2026-02-01", "created_to": "2026-01-01"}, "The end date is before the start date."),
+    ],
+)
+def test_the_dashboard_with_dates_it_cannot_count_is_a_400_with_the_reason(client, staff, alice, query, message):
+    stored_prediction(alice, paper_photo(1))
+    client.force_login(staff)
+    response = client.get(reverse("admin:recognizer_prediction_dashboard"), query)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert 'class="confusion-matrix"' not in response.content.decode()
+
+
+def test_an_admin_action_on_an_impossible_id_is_a_400(client, staff, alice):
+    kept = stored_prediction(alice, paper_photo(1))
+    client.force_login(staff)
+    for action in ("delete_selected", "confirm_labels"):
+        response = client.post(
+            reverse("admin:recognizer_prediction_changelist"),
+            {"action": action, "_selected_action": [kept.pk, HUGE_ID]},
+        )
+        assert response.status_code == 400, action
+        assert "Those are not predictions" in response.content.decode()
+    assert Prediction.objects.filter(pk=kept.pk, staff_digits="").exists()
+
+
+def test_the_history_and_the_api_take_the_last_day_of_the_calendar(alice_client, alice_api, alice):
+    shown = stored_prediction(alice, paper_photo(1))
+    response = alice_client.get(reverse("history"), {"created_to": "9999-12-31", "created_from": "0001-01-01"})
+    assert response.status_code == 200
+    assert [prediction.pk for prediction, _ in response.context["rows"]] == [shown.pk]
+    listed = alice_api.get(f"{API}/predictions/", {"created_before": "9999-12-31", "created_after": "0001-01-01"})
+    assert listed.status_code == 200 and listed.json()["count"] == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "created_at__year=10000",
+        "created_at__year=0",
+        "finished_at__year=99999999999",
+        "created_at__year=12345678901234567890",
+    ],
+)
+def test_the_admin_list_filtered_by_a_year_outside_the_calendar_is_a_400(client, staff, alice, query):
+    stored_prediction(alice, paper_photo(1))
+    client.force_login(staff)
+    response = client.get(reverse("admin:recognizer_prediction_changelist") + "?" + query)
+    assert response.status_code == 400
+    assert "A year in the filters must be a number from 1 to 9999." in response.content.decode()
+
+
+def test_the_admin_list_filtered_by_a_real_year_still_works(client, staff, alice):
+    shown = stored_prediction(alice, paper_photo(1))
+    client.force_login(staff)
+    this_year = timezone.now().year
+    response = client.get(reverse("admin:recognizer_prediction_changelist"), {"created_at__year": this_year})
+    assert response.status_code == 200
+    assert [row.pk for row in response.context["cl"].result_list] == [shown.pk]

@@ -70,7 +70,9 @@ def english_left(client, url: str, language: str, names: set[str]) -> list[str]:
     for code in ("en", language):
         client.cookies["django_language"] = code
         response = client.get(url)
-        assert response.status_code == 200, (url, code, response.status_code)
+        # The dashboard asked for dates that cannot be (the end before the start) answers 400 with its form.
+        expected = 400 if "created_to=2026-01-01" in url else 200
+        assert response.status_code == expected, (url, code, response.status_code)
         pages[code] = shown_text(response.content.decode())
     left = []
     for piece in sorted(pages["en"] & pages[language]):

@@ -10,6 +10,8 @@ from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
 from recognizer.forms import upload_rejected_message
@@ -87,8 +89,24 @@ def _first(detail) -> tuple[str, str, str]:
     return "", str(detail), getattr(detail, "code", None) or "invalid"
 
 
+def _answered_as_json_when_negotiation_failed(exc, request):
+    """The error when DRF could not choose a format for the answer (?format=xyz, or an Accept header the view
+    cannot meet): sent as JSON, which every client reads. Left to DRF, it is drawn with the view's first
+    renderer, for the docs the Swagger page, whose template asks who the user is and fails on a bad token."""
+    if request is None or getattr(request, "accepted_renderer", None) is not None:
+        return exc
+    request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+    format_parameter = api_settings.URL_FORMAT_OVERRIDE
+    requested = request.query_params.get(format_parameter, "") if format_parameter else ""
+    if isinstance(exc, Http404) and requested:
+        message = gettext("There is no %(format)s version of this address; leave out ?format.")
+        return exceptions.NotFound(detail=message % {"format": requested[:40]}, code="unknown_format")
+    return exc
+
+
 def api_exception_handler(exc, context):
     exc = _django_request_error(exc) or exc
+    exc = _answered_as_json_when_negotiation_failed(exc, context.get("request"))
     if isinstance(exc, Http404):
         # The same words whether the id is someone else's or absent (Django's message names the model).
         exc = exceptions.NotFound()

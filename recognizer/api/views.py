@@ -44,6 +44,8 @@ class TokenObtainView(ObtainAuthToken):
     permission_classes = (AllowAny,)
     # DRF's view turns throttling off; we keep it, against password guessing.
     throttle_classes = api_settings.DEFAULT_THROTTLE_CLASSES
+    # DRF's view names its own parsers; ours refuse JSON nested too deep (recognizer/api/parsers.py).
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
     serializer_class = AuthTokenSerializer
 
     def post(self, request, *args, **kwargs):

@@ -32,9 +32,18 @@ def prediction_delete(request, pk: int):
 @require_POST
 def predictions_bulk_delete(request):
     form = BulkDeleteForm(request.POST)
-    if not form.is_valid():
+    if form.has_error("ids", code="required"):
         messages.error(request, form.errors["ids"][0])
         return redirect(safe_next(request, reverse("history")))
+    if not form.is_valid():
+        # Ids that are not numbers, or too big to be a row's: not a request the page sends.
+        context = {
+            "heading": gettext("The request could not be read"),
+            "message": form.errors["ids"][0],
+            "link_url": reverse("history"),
+            "link_text": gettext("History"),
+        }
+        return render(request, "error_page.html", context, status=400)
     # Only the user's own predictions: anyone else's ids are left alone, as if they did not exist.
     chosen = selectors.prediction_list(user=request.user).filter(pk__in=form.cleaned_data["ids"])
     count = services.predictions_delete(predictions=chosen)
