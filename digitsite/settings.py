@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "recognizer.middleware.SiteNotFoundPageMiddleware",
+    "recognizer.middleware.PrivateAnswersMiddleware",
 ]
 
 ROOT_URLCONF = "digitsite.urls"

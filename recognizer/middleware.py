@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 
 
 class SiteNotFoundPageMiddleware:
@@ -29,3 +30,23 @@ class SiteNotFoundPageMiddleware:
         ):
             return render(request, "404.html", status=404)
         return None
+
+
+class PrivateAnswersMiddleware:
+    """What is answered to a signed-in person (a page, JSON, a picture; through the session or an API token)
+    is theirs alone: `Cache-Control: private, no-store` unless the view said how it may be kept.
+
+    Without it a shared cache (a company proxy, a CDN in front of the site) may keep a history page or an
+    API answer and hand it to the next person who asks for the same address. Views that may be kept in the
+    browser say so themselves: the pictures (`private, max-age=3600`, recognizer/pictures.py).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)  # the API's token user too: DRF sets it on Django's request
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response

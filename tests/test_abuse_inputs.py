@@ -303,3 +303,60 @@ def test_the_admin_list_filtered_by_a_real_year_still_works(client, staff, alice
     response = client.get(reverse("admin:recognizer_prediction_changelist"), {"created_at__year": this_year})
     assert response.status_code == 200
     assert [row.pk for row in response.context["cl"].result_list] == [shown.pk]
+
+
+# --- What is answered to a signed-in person is kept by no shared cache ---
+
+
+def cache_control(response) -> set[str]:
+    return {part.strip() for part in response.get("Cache-Control", "").split(",") if part.strip()}
+
+
+def test_the_history_and_result_pages_are_private_and_not_stored(alice_client, alice):
+    prediction = stored_prediction(alice, paper_photo(1))
+    for url in (
+        reverse("history"),
+        reverse("prediction_detail", args=[prediction.pk]),
+        reverse("prediction_status", args=[prediction.pk]),
+        reverse("predictions_sent") + f"?ids={prediction.pk}",
+        reverse("upload"),
+    ):
+        response = alice_client.get(url)
+        assert response.status_code == 200, url
+        assert {"private", "no-store"} <= cache_control(response) or cache_control(response) == {"no-store"}, url
+
+
+def test_a_users_pictures_may_be_kept_by_their_browser_only(alice_client, alice):
+    prediction = stored_prediction(alice, paper_photo(1))
+    for query in ("", "?size=thumb"):
+        response = alice_client.get(reverse("prediction_picture", args=[prediction.pk, "upload"]) + query)
+        assert response.status_code == 200
+        assert "private" in cache_control(response) and "public" not in cache_control(response)
+
+
+def test_every_api_answer_to_a_user_is_private_and_not_stored(alice_api, alice):
+    prediction = stored_prediction(alice, paper_photo(1))
+    for url in (
+        f"{API}/predictions/",
+        f"{API}/predictions/{prediction.pk}/",
+        f"{API}/predictions/{prediction.pk + 1000}/",  # a 404 too
+    ):
+        assert {"private", "no-store"} <= cache_control(alice_api.get(url)), url
+    image = alice_api.get(f"{API}/predictions/{prediction.pk}/image/")
+    assert "private" in cache_control(image)
+    upload = io.BytesIO(paper_photo(2))
+    upload.name = "two.jpg"
+    created = alice_api.post(f"{API}/predictions/", {"image": upload}, format="multipart")
+    assert created.status_code in (201, 202) and {"private", "no-store"} <= cache_control(created)
+    feedback = alice_api.patch(f"{API}/predictions/{prediction.pk}/", {"true_digits": "1"}, format="json")
+    assert {"private", "no-store"} <= cache_control(feedback)
+
+
+def test_a_new_token_is_never_stored(alice, password):
+    response = APIClient().post(f"{API}/auth/token/", {"username": "alice", "password": password}, format="json")
+    assert response.status_code == 200
+    assert "no-store" in cache_control(response)
+
+
+def test_pages_for_everyone_are_left_to_the_cache(client):
+    assert "private" not in cache_control(client.get(reverse("home")))

@@ -60,7 +60,8 @@ class TokenObtainView(ObtainAuthToken):
                 raise Throttled(wait=seconds, detail=lockout_message(seconds)) from None
             raise
         token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        # A credential: kept by no cache, the browser's included (as OAuth's token responses, RFC 6749 5.1).
+        return Response({"token": token.key}, headers={"Cache-Control": "no-store"})
 
 
 # --- Predictions ---
