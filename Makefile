@@ -13,7 +13,7 @@ EPOCHS ?= 25
 VERSION ?= $(shell date +%Y%m%d-%H%M)
 BUILD := build
 
-.PHONY: install run serve test heldout worker worker-training train evaluate bench bench-web lint format migrations-check messages requeue
+.PHONY: install run serve test heldout worker worker-training train evaluate bench bench-web bench-worker lint format migrations-check messages requeue
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,6 +83,20 @@ bench-web: install
 	for round in 1 2; do \
 		(cd $(BENCH_TREE) && DATABASE_URL=$(BENCH_DATABASE_URL) $(CURDIR)/$(BIN)/python -W ignore $(CURDIR)/bench/web_requests.py) && \
 		DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -W ignore bench/web_requests.py || exit 1; \
+	done
+	git worktree remove --force $(BENCH_TREE)
+
+# A queue of BENCH_UPLOADS pictures drained by a real 2-process worker (bench/worker_drain.py), pictures per second,
+# side by side with BENCH_BASE's code; the broker keys under a prefix of their own in BENCH_BROKER_URL.
+BENCH_UPLOADS ?= 500
+BENCH_BROKER_URL ?= redis://127.0.0.1:6379/9
+bench-worker: install
+	rm -rf $(BENCH_TREE) && git worktree prune && git worktree add -f --detach $(BENCH_TREE) $(BENCH_BASE) >/dev/null
+	for round in 1 2; do \
+		(cd $(BENCH_TREE) && DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_BROKER_URL=$(BENCH_BROKER_URL) \
+			$(CURDIR)/$(BIN)/python -W ignore $(CURDIR)/bench/worker_drain.py --uploads $(BENCH_UPLOADS) 2>>$(BENCH_TREE).log) && \
+		DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_BROKER_URL=$(BENCH_BROKER_URL) \
+			$(BIN)/python -W ignore bench/worker_drain.py --uploads $(BENCH_UPLOADS) 2>>$(BENCH_TREE).log || exit 1; \
 	done
 	git worktree remove --force $(BENCH_TREE)
 

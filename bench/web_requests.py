@@ -18,6 +18,7 @@ from pathlib import Path
 
 TREE = Path.cwd()
 sys.path.insert(0, str(TREE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digitsite.settings")
 os.environ["CELERY_BROKER_URL"] = ""  # nothing is queued here
 os.environ.setdefault("DEBUG", "false")
@@ -26,20 +27,6 @@ os.environ.setdefault("READER_PRELOAD", "false")
 os.environ.setdefault("THROTTLE_USER", "1000000/minute")
 
 PREDICTIONS = 200
-
-
-def fresh_database() -> None:
-    import psycopg
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    if not database["NAME"].startswith("digitsite_bench"):
-        sys.exit("DATABASE_URL must name a database called digitsite_bench...: it is dropped")
-    with psycopg.connect(
-        host=database["HOST"], port=database["PORT"] or 5432, user=database["USER"], dbname="postgres", autocommit=True
-    ) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{database["NAME"]}"')
-        admin.execute(f'CREATE DATABASE "{database["NAME"]}"')
 
 
 def fill(user) -> list[int]:
@@ -80,6 +67,8 @@ def main() -> None:
     import django
 
     django.setup()
+    from bench_data import fresh_database
+
     fresh_database()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command

@@ -268,6 +268,10 @@ if os.environ.get("CELERY_BROKER_KEY_PREFIX"):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ["CELERY_BROKER_KEY_PREFIX"]
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
+# Celery's Django support closes every database connection before and after each task unless this is set: a
+# new PostgreSQL connection per picture. Kept for this many tasks instead (recognizer/tasks.py drops one that
+# failed or outlived DB_CONN_MAX_AGE before each task).
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
 # A message taken by a worker that dies (kill -9, a lost machine) goes back to the queue after this long. It
 # must outlast the longest task and the longest retry countdown, or a slow task would be delivered twice.

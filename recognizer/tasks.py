@@ -12,9 +12,9 @@ import os
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_process_init, worker_ready, worker_shutdown
+from celery.signals import task_prerun, worker_process_init, worker_ready, worker_shutdown
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, close_old_connections
 
 from recognizer import services, worker_watch
 from recognizer.services.stored_files import STORE_ERRORS
@@ -32,6 +32,16 @@ def load_model_in_worker(**_kwargs) -> None:
     # A training worker (make worker-training) loads the models it trains, not the one that reads uploads.
     if os.environ.get("WORKER_ROLE") != "training":
         services.active_classifier()
+
+
+@task_prerun.connect
+def drop_broken_database_connection(task=None, **_kwargs) -> None:
+    # Celery would close the database connection around every task (a new connection per picture, the largest
+    # cost after the model); CELERY_DB_REUSE_MAX keeps it, and, as Django does between requests, only a
+    # connection that failed or outlived DB_CONN_MAX_AGE is dropped here, so a database restart costs one retry.
+    # (An eager task runs inside the caller's request or transaction: its connection is the caller's.)
+    if task is not None and not getattr(task.request, "is_eager", False):
+        close_old_connections()
 
 
 @worker_ready.connect

@@ -243,9 +243,14 @@ def prediction_run(*, prediction_id: int, classifier=None) -> Prediction | None:
     prediction = Prediction.objects.filter(pk=prediction_id).first()
     if prediction is None or prediction.is_finished:
         return prediction
-    Prediction.objects.filter(pk=prediction.pk).update(
-        status=Prediction.Status.PROCESSING, attempts=prediction.attempts + 1, started_at=timezone.now()
-    )
+    started = {
+        "status": Prediction.Status.PROCESSING,
+        "attempts": prediction.attempts + 1,
+        "started_at": timezone.now(),
+    }
+    Prediction.objects.filter(pk=prediction.pk).update(**started)
+    for field, value in started.items():
+        setattr(prediction, field, value)
     with prediction.image.open("rb") as stored:
         data = stored.read()
     classifier = classifier or active_classifier()
@@ -253,23 +258,34 @@ def prediction_run(*, prediction_id: int, classifier=None) -> Prediction | None:
         reading = classifier.read_upload(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
     except ImageError as error:
         return prediction_mark_failed(prediction_id=prediction.pk, reason=str(error))
-    prediction.refresh_from_db()
-    prediction.status = Prediction.Status.DONE
-    prediction.digits = reading.digits
-    prediction.confidence = reading.confidence
-    prediction.confidences = [float(c) for c in reading.confidences]
-    prediction.probabilities = [[float(p) for p in row] for row in reading.probabilities]
-    prediction.boxes = [[int(v) for v in box] for box in reading.boxes]
-    prediction.image_width, prediction.image_height = reading.picture_size or (None, None)
-    prediction.model_version = classifier.version
-    prediction.preprocess_ms = round(reading.preprocess_ms, 2)
-    prediction.inference_ms = round(reading.inference_ms, 2)
-    prediction.finished_at = timezone.now()
-    prediction.error = ""
     strip = model_input_strip(reading)
     if strip is not None:
         prediction.model_input.save("input.png", ContentFile(strip), save=False)
-    prediction.save()
+    width, height = reading.picture_size or (None, None)
+    answer = {
+        "status": Prediction.Status.DONE,
+        "digits": reading.digits,
+        "confidence": reading.confidence,
+        "confidences": [float(c) for c in reading.confidences],
+        "probabilities": [[float(p) for p in row] for row in reading.probabilities],
+        "boxes": [[int(v) for v in box] for box in reading.boxes],
+        "image_width": width,
+        "image_height": height,
+        "model_version": classifier.version,
+        "preprocess_ms": round(reading.preprocess_ms, 2),
+        "inference_ms": round(reading.inference_ms, 2),
+        "finished_at": timezone.now(),
+        "error": "",
+        "model_input": prediction.model_input.name or "",
+    }
+    # One UPDATE of the answer's columns (not a re-read, then a save of every column): a row deleted while its
+    # picture was read stays deleted (save() would insert it again), and nothing else of the row is overwritten.
+    if not Prediction.objects.filter(pk=prediction.pk).update(**answer):
+        if prediction.model_input:
+            prediction.model_input.delete(save=False)
+        return None
+    for field, value in answer.items():
+        setattr(prediction, field, value)
     finish_notices.prediction_finished_publish(prediction_id=prediction.pk)
     return prediction
 
