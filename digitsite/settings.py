@@ -354,6 +354,25 @@ LOGGING = {
     "loggers": {"django": {"handlers": [], "propagate": True}},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+# HTTPS in production (README "Configuration"). Development (DEBUG on) keeps plain http and none of these
+# unless asked; `manage.py check --deploy`, which `make serve` runs, warns about what is left off.
+# https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/#https
+# Session and CSRF cookies only over https.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+# Behind a proxy that ends TLS (nginx, a load balancer) every request reaches Django as plain http: name the
+# header that proxy sets to "https" (e.g. X-Forwarded-Proto). Only for a proxy that always sets it and drops
+# the client's own, or any client could claim https.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
+PROXY_SSL_HEADER = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+if PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
+# Every http request redirected to https. Off unless asked, also in production: `make serve` may run on plain
+# http (a load test on 127.0.0.1, or behind a proxy not yet named above, where it would redirect forever).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Monitors may ask for health over plain http from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/$"]
+# HSTS: a browser that reached the site over https keeps to https for this long. Sent on https answers only, so
+# a server on plain http is not affected; a year by default in production, none in development.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
