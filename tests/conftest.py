@@ -56,6 +56,17 @@ def fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts in the site's language: a request in Tamil or Hindi leaves its language active in the
+    thread (LocaleMiddleware activates it and nothing deactivates it), and text stored later would follow it."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def password() -> str:
     return "correct-horse-battery-staple"
