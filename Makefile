@@ -13,7 +13,7 @@ EPOCHS ?= 25
 VERSION ?= $(shell date +%Y%m%d-%H%M)
 BUILD := build
 
-.PHONY: install run serve test heldout worker worker-training train evaluate bench bench-web bench-worker lint format migrations-check messages requeue
+.PHONY: install run serve test heldout worker worker-training train evaluate bench bench-web bench-worker loadtest loadtest-compare lint format migrations-check messages requeue
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -98,6 +98,23 @@ bench-worker: install
 		DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_BROKER_URL=$(BENCH_BROKER_URL) \
 			$(BIN)/python -W ignore bench/worker_drain.py --uploads $(BENCH_UPLOADS) 2>>$(BENCH_TREE).log || exit 1; \
 	done
+	git worktree remove --force $(BENCH_TREE)
+
+# Issue 11's load (bench/loadtest.py, bench/locustfile.py): 70% API list, 20% detail, 10% upload with ?wait=10,
+# each user waiting 0.5-1.5 s, against `manage.py serve` (gunicorn) and a real 2-process worker on 127.0.0.1, on
+# a database of its own (LOADTEST_DATABASE_URL, dropped each run); it stops by itself after LOADTEST_SECONDS or
+# LOADTEST_MAX_REQUESTS. `make loadtest-compare` runs the same on BENCH_BASE's code first, side by side.
+LOADTEST_USERS ?= 200
+LOADTEST_SECONDS ?= 60
+LOADTEST_MAX_REQUESTS ?= 200000
+LOADTEST_ARGS = --users $(LOADTEST_USERS) --duration $(LOADTEST_SECONDS) --max-requests $(LOADTEST_MAX_REQUESTS)
+loadtest: install
+	$(BIN)/python -W ignore bench/loadtest.py $(LOADTEST_ARGS) 2>>/tmp/digitsite-loadtest.log
+
+loadtest-compare: install
+	rm -rf $(BENCH_TREE) && git worktree prune && git worktree add -f --detach $(BENCH_TREE) $(BENCH_BASE) >/dev/null
+	cd $(BENCH_TREE) && $(CURDIR)/$(BIN)/python -W ignore $(CURDIR)/bench/loadtest.py $(LOADTEST_ARGS) 2>>/tmp/digitsite-loadtest.log
+	$(BIN)/python -W ignore bench/loadtest.py $(LOADTEST_ARGS) 2>>/tmp/digitsite-loadtest.log
 	git worktree remove --force $(BENCH_TREE)
 
 lint: install
