@@ -178,6 +178,10 @@ def celery_worker(*, queues: str, log_path: Path, env: dict | None = None, concu
         "CELERY_BROKER_KEY_PREFIX": TEST_BROKER_KEY_PREFIX,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PYTHONUNBUFFERED": "1",
+        # The recovery sweep of a worker shared by many tests would queue other tests' pending rows to itself
+        # (a fault test's, on purpose left pending): it runs once as the worker starts, then not again. The
+        # fault tests start workers of their own with a short sweep.
+        "SWEEP_INTERVAL_SECONDS": "86400",
         **(env or {}),
     }
     log = open(log_path, "w")
