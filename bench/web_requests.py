@@ -98,7 +98,7 @@ def main() -> None:
         for i in range(arguments.requests):
             kinds[arguments.profile](i)
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(45)
         return
     results = {}
     for kind, ask in kinds.items():
