@@ -19,6 +19,11 @@ from mlcore.preprocessing import DEFAULT_MAX_PIXELS, ImageError, decode_image
 from mlcore.reading import DigitReading, NumberReading
 from mlcore.segmentation import FLAG_BELOW, SMALL_MARK, NumberLayout, best_grouping, find_number
 
+# A flagged mark smaller than this share of the picture's shorter side (and never more than a few pixels in a
+# small drawing) is a speck of dirt or noise, not writing: a picture holding only such marks has no digit.
+SPECK_OF_PICTURE = 0.02
+SPECK_PIXELS = 3
+
 # Larger batches are cut into pieces of this size, which keeps memory bounded.
 MAX_BATCH = 256
 
@@ -144,7 +149,7 @@ class DigitClassifier:
                 results.append(NumberReading(picture_size=size, preprocess_ms=preprocess_ms))
                 continue
             runs = probabilities[row : row + len(layout.runs)]
-            readings = tuple(_digit_readings(layout, runs, inputs[picture]))
+            readings = tuple(_digit_readings(layout, runs, inputs[picture], picture_size=size))
             row, picture = row + len(layout.runs), picture + 1
             results.append(
                 NumberReading(readings, picture_size=size, preprocess_ms=preprocess_ms, inference_ms=inference_ms)
@@ -185,20 +190,31 @@ def shared_classifier(path: str = str(DEFAULT_MODEL_PATH)) -> DigitClassifier:
     return DigitClassifier.load(path)
 
 
-def _digit_readings(layout: NumberLayout, run_probabilities: np.ndarray, run_inputs: np.ndarray) -> list[DigitReading]:
+def _digit_readings(
+    layout: NumberLayout,
+    run_probabilities: np.ndarray,
+    run_inputs: np.ndarray,
+    *,
+    picture_size: tuple[int, int] | None = None,
+) -> list[DigitReading]:
     """The digits of the best grouping of the layout's pieces, left to right.
 
     A group the model cannot read as one digit is flagged. A flagged mark that cannot be part of
     the number is left out: one much smaller than the digits (a comma, a dash, dirt), one far
-    bigger (a line, a shadow's edge), or one standing apart at either end of the number.
+    bigger (a line, a shadow's edge), one standing apart at either end of the number, or a speck
+    too small in the picture to be writing (alone, it has no digits to be compared with).
     """
     height = layout.line_height
+    speck = max(SPECK_PIXELS, SPECK_OF_PICTURE * min(picture_size)) if picture_size else 0.0
     groups = []
     for start, stop, index in best_grouping(len(layout.pieces), layout.runs, run_probabilities):
         left, top, right, bottom = layout.run_box(start, stop)
         size = max(right - left, bottom - top)
         flagged = float(run_probabilities[index].max()) < FLAG_BELOW
         if flagged and (size < SMALL_MARK * height or right - left > 2 * height or bottom - top > 1.8 * height):
+            continue
+        box_left, box_top, box_right, box_bottom = layout.original_box(start, stop)
+        if flagged and max(box_right - box_left, box_bottom - box_top) < speck:
             continue
         groups.append((start, stop, index, flagged, left, right))
     # Something unreadable beside the number, well apart from it, is not one of its digits.

@@ -385,17 +385,14 @@ def test_a_picture_with_one_dark_speck_is_answered_not_failed(
     prediction = Prediction.objects.get(user=alice)
     assert prediction.status == Prediction.Status.DONE, prediction.error
     assert prediction.error == ""
-    # No digit is read in it: at most a piece flagged as not readable (see the next test).
-    assert prediction.digits in ("", "?")
+    assert prediction.digits == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mlcore/segmentation.py or inference.py: a lone speck is a flagged piece ('?'), not 'no digit found' "
-    "(dust is only judged against the other pieces' size, and a lone speck has none to compare with)",
-)
-def test_a_picture_with_one_dark_speck_says_no_digit_found(alice_client, alice, django_capture_on_commit_callbacks):
+@pytest.mark.parametrize(("size", "radius"), [(200, 0), (28, 0), (400, 2), (1000, 1)])
+def test_a_picture_with_one_dark_speck_says_no_digit_found(
+    alice_client, alice, django_capture_on_commit_callbacks, size, radius
+):
     with django_capture_on_commit_callbacks(execute=True):
-        alice_client.post(reverse("upload"), {"images": [ContentFile(one_speck_png(), name="speck.png")]})
+        alice_client.post(reverse("upload"), {"images": [ContentFile(one_speck_png(size, radius), name="speck.png")]})
     status = alice_client.get(reverse("prediction_status", args=[Prediction.objects.get(user=alice).pk])).json()
     assert status["no_digit_found"] is True
