@@ -87,6 +87,20 @@ open({str(work / "one.jpg")!r}, "wb").write(picture())
     subprocess.run([PYTHON, "-c", code], cwd=TREE, env={**environment, "CELERY_BROKER_URL": ""}, check=True)
 
 
+def process_tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (gunicorn's master and its processes), from /proc."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            pending += map(int, Path(f"/proc/{current}/task/{current}/children").read_text().split())
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def wait_for(url: str, *, seconds: int, ready=lambda body: True) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -174,6 +188,7 @@ def main() -> None:
         wait_for(f"{base}/api/v1/health/", seconds=120, ready=lambda body: json.loads(body).get("ok") is True)
         warm_up(base, work)
         ramp = int(arguments.users / arguments.spawn_rate) + 1
+        cpu_before = {"web": process_tree_cpu_seconds(server.pid), "worker": process_tree_cpu_seconds(worker.pid)}
         subprocess.run(
             [
                 PYTHON,
@@ -208,6 +223,10 @@ def main() -> None:
             check=False,
             timeout=ramp + arguments.duration + 120,
         )
+        cpu = {
+            "web": process_tree_cpu_seconds(server.pid) - cpu_before["web"],
+            "worker": process_tree_cpu_seconds(worker.pid) - cpu_before["worker"],
+        }
     finally:
         for process in (server, worker):
             os.killpg(process.pid, signal.SIGTERM)
@@ -233,6 +252,9 @@ def main() -> None:
                 "users": arguments.users,
                 "seconds": round(seconds, 1),
                 "all": summary(everything, seconds),
+                # Where the machine's CPU went: the web processes' per request, the worker's per upload.
+                "web_cpu_ms_per_request": round(cpu["web"] * 1000 / max(everything["num_requests"], 1), 2),
+                "worker_cpu_seconds": round(cpu["worker"], 1),
                 **kinds,
             }
         )
