@@ -114,7 +114,7 @@ class DigitClassifier:
         return self.probabilities(pixels)[:, :10]
 
     def read_uploads(
-        self, uploads: list[bytes], max_pixels: int = DEFAULT_MAX_PIXELS
+        self, uploads: list[bytes], max_pixels: int = DEFAULT_MAX_PIXELS, max_decoded_bytes: int | None = None
     ) -> list[NumberReading | ImageError]:
         """Each upload's number, or the ImageError that says why it could not be read.
 
@@ -127,7 +127,7 @@ class DigitClassifier:
         for data in uploads:
             started = time.perf_counter()
             try:
-                image = decode_image(data, max_pixels=max_pixels)
+                image = decode_image(data, max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes)
                 layout, size = find_number(image), image.info["original_size"]
             except ImageError as error:
                 layout, size = error, None
@@ -156,9 +156,11 @@ class DigitClassifier:
             )
         return results
 
-    def read_upload(self, data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> NumberReading:
+    def read_upload(
+        self, data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, max_decoded_bytes: int | None = None
+    ) -> NumberReading:
         """One upload's number; raises ImageError for a picture that cannot be read."""
-        (result,) = self.read_uploads([data], max_pixels=max_pixels)
+        (result,) = self.read_uploads([data], max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes)
         if isinstance(result, ImageError):
             raise result
         return result

@@ -141,7 +141,7 @@ def _open_within_budget(
     needed = decoded_bytes(image)
     if needed > budget:
         raise ImageTooLargeDecodedError(
-            f"The picture ({width}x{height} pixels, {image.mode}) would take {needed / 1_000_000:.0f} MB once "
+            f"The picture ({width}x{height} pixels, {image.mode}) would take {needed / 1_000_000:.1f} MB once "
             f"decoded; at most {budget / 1_000_000:g} MB are accepted."
         )
     return image, (width, height)

@@ -396,3 +396,16 @@ def test_a_picture_with_one_dark_speck_says_no_digit_found(
         alice_client.post(reverse("upload"), {"images": [ContentFile(one_speck_png(size, radius), name="speck.png")]})
     status = alice_client.get(reverse("prediction_status", args=[Prediction.objects.get(user=alice).pk])).json()
     assert status["no_digit_found"] is True
+
+
+def test_the_worker_keeps_to_the_decoded_memory_budget_too(alice, settings):
+    from recognizer import services
+
+    prediction = Prediction(user=alice, created_at=timezone.now(), original_name="four.jpg")
+    prediction.image.save("four.jpg", ContentFile(paper_photo(4)), save=True)  # 400x400, read in grey: 160 KB
+    settings.UPLOAD_MAX_DECODED_BYTES = 100_000  # lowered after it was stored: only the worker can refuse it
+
+    read = services.prediction_run(prediction_id=prediction.pk)
+
+    assert read.status == Prediction.Status.FAILED
+    assert "would take 0.2 MB once decoded; at most 0.1 MB are accepted" in read.error

@@ -30,12 +30,14 @@ class ReaderDeletingTheRowMeanwhile:
 def test_a_prediction_deleted_while_its_picture_is_read_stays_deleted_with_no_file_left(alice, private_media_root):
     prediction = Prediction(user=alice, created_at=timezone.now(), original_name="four.jpg")
     prediction.image.save("four.jpg", ContentFile(paper_photo(4)), save=True)
+    model_inputs = private_media_root / "model_inputs"
+    earlier = set(model_inputs.rglob("*.png"))  # other tests' files, in the run's shared media folder
 
     answer = services.prediction_run(prediction_id=prediction.pk, classifier=ReaderDeletingTheRowMeanwhile(prediction))
 
     assert answer is None
     assert not Prediction.objects.filter(pk=prediction.pk).exists()
-    assert not list((private_media_root / "model_inputs").rglob("*.png"))
+    assert set(model_inputs.rglob("*.png")) == earlier
 
 
 def test_the_answer_returned_is_the_one_stored(alice):

@@ -255,7 +255,9 @@ def prediction_run(*, prediction_id: int, classifier=None) -> Prediction | None:
         data = stored.read()
     classifier = classifier or active_classifier()
     try:
-        reading = classifier.read_upload(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
+        reading = classifier.read_upload(
+            data, max_pixels=settings.UPLOAD_MAX_PIXELS, max_decoded_bytes=settings.UPLOAD_MAX_DECODED_BYTES
+        )
     except ImageError as error:
         return prediction_mark_failed(prediction_id=prediction.pk, reason=str(error))
     strip = model_input_strip(reading)
