@@ -156,7 +156,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, private_media_root
             yield app
 
 
-def test_database_url() -> str:
+def database_url_of_the_tests() -> str:
     """The test database's URL, for another process (a worker, a server) to share it."""
     database = settings.DATABASES["default"]
     user = f"{database['USER']}@" if database.get("USER") else ""
@@ -173,7 +173,7 @@ def celery_worker(*, queues: str, log_path: Path, env: dict | None = None, concu
     worker_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "digitsite.settings",
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url_of_the_tests(),
         "CELERY_BROKER_URL": TEST_BROKER_URL,
         "CELERY_BROKER_KEY_PREFIX": TEST_BROKER_KEY_PREFIX,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),

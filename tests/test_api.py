@@ -27,7 +27,7 @@ from rest_framework.test import APIClient
 
 from recognizer import services
 from recognizer.models import Prediction
-from tests.conftest import test_database_url
+from tests.conftest import database_url_of_the_tests
 from tests.images import number_photo, paper_photo
 from tests.prediction_rows import finished_prediction
 
@@ -635,7 +635,7 @@ def test_the_model_card_does_not_load_tensorflow_into_the_web_process():
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=Path(settings.BASE_DIR),
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "digitsite.settings", "DATABASE_URL": test_database_url()},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "digitsite.settings", "DATABASE_URL": database_url_of_the_tests()},
         capture_output=True,
         text=True,
         timeout=120,
