@@ -60,11 +60,18 @@ class AdminLoginForm(LockoutAwareLoginMixin, AdminAuthenticationForm):
 
 
 class ResetRequestForm(PasswordResetForm):
-    """Django's form, with the e-mail field called as on the rest of the site."""
+    """Django's form, with the e-mail field called as on the rest of the site, and a limit on the mails sent
+    (services.password_reset_mail_allowed). Over the limit the page answers as always, and no mail goes."""
 
     email = forms.EmailField(
         label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
+
+    def save(self, *args, request=None, **kwargs):
+        address = client_address(request) if request is not None else ""
+        if not login_limits.password_reset_mail_allowed(email=self.cleaned_data["email"], address=address):
+            return None
+        return super().save(*args, request=request, **kwargs)
 
 
 class AccountEmailForm(forms.Form):

@@ -76,6 +76,18 @@ def test_an_unknown_address_gets_the_same_answer_and_no_mail(client, alice):
 
 
 @pytest.mark.django_db
+@override_settings(PASSWORD_RESET_MAILS_PER_EMAIL=3, PASSWORD_RESET_MAILS_PER_ADDRESS=5)
+def test_the_reset_form_cannot_flood_an_inbox_nor_be_used_to_spray_mails(client, alice, bob):
+    for _ in range(5):
+        response = client.post(reverse("password_reset"), {"email": alice.email})
+        assert response["Location"] == reverse("password_reset_done")  # the same answer, mail or not
+    assert [message.to for message in mail.outbox] == [[alice.email]] * 3
+
+    client.post(reverse("password_reset"), {"email": bob.email})  # the sixth request from this address
+    assert [message.to for message in mail.outbox] == [[alice.email]] * 3
+
+
+@pytest.mark.django_db
 @override_settings(LOGIN_FAILURES_PER_USERNAME=2)
 def test_a_reset_by_mail_ends_a_lockout_of_the_name(client, alice, password):
     for guess in ("one", "two"):

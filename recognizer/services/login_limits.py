@@ -96,3 +96,30 @@ def login_lockout_clear(*, username: str) -> None:
     """Lifts the lockout of a user name (after its owner proved who they are by a password reset mail)."""
     key = _username_key(username)
     cache.delete_many([f"{key}:failures", f"{key}:locked-until"])
+
+
+def password_reset_mail_allowed(*, email: str, address: str) -> bool:
+    """Whether one more reset mail may go out for this e-mail address, asked from this client address.
+
+    At most settings.PASSWORD_RESET_MAILS_PER_EMAIL mails to one address and PASSWORD_RESET_MAILS_PER_ADDRESS
+    requests from one client within PASSWORD_RESET_MAIL_WINDOW seconds, so that nobody can flood someone's
+    inbox through the form. Counted whether or not an account has that e-mail (the answer page is the same).
+    """
+    window = settings.PASSWORD_RESET_MAIL_WINDOW
+    subjects = [(f"{KEY_PREFIX}:reset-mail:{_digest(email.casefold())}", settings.PASSWORD_RESET_MAILS_PER_EMAIL)]
+    if address:
+        subjects.append((f"{KEY_PREFIX}:reset-from:{_digest(address)}", settings.PASSWORD_RESET_MAILS_PER_ADDRESS))
+    allowed = True
+    for key, limit in subjects:
+        cache.add(key, 0, timeout=window)
+        try:
+            sent = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window)
+            sent = 1
+        allowed = allowed and sent <= limit
+    return allowed
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
