@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -68,6 +69,29 @@ def site_language():
 
 
 @pytest.fixture
+def chromium(monkeypatch):
+    """Headless Chromium (Debian's), for the browser tests that open their own pages."""
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        require_services(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the ORM is safe here (the live server
+    # answers from its own thread).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            from django.db import connections
+
+            connections.close_all()
+
+
+@pytest.fixture
 def password() -> str:
     return "correct-horse-battery-staple"
 
@@ -101,10 +125,11 @@ def require_services(reason: str) -> None:
 
 
 @contextlib.contextmanager
-def celery_broker(url: str):
-    """Points the Celery app at a broker (out of eager mode) for the block, then back to eager.
+def celery_broker(url: str, *, key_prefix: str = TEST_BROKER_KEY_PREFIX):
+    """Points this process's Celery app at a broker (out of eager mode) for the block, then back to eager.
 
-    Celery caches its connection pools, so they are dropped on both sides of the switch.
+    Its messages carry `key_prefix` (a test with workers of its own gives one of its own, so the run's shared
+    worker never takes them). Celery caches its connection pools, so they are dropped on both sides.
     """
     from digitsite.celery import app
 
@@ -116,7 +141,7 @@ def celery_broker(url: str):
     app.conf.update(
         broker_url=url,
         task_always_eager=False,
-        broker_transport_options={**app.conf.broker_transport_options, "global_keyprefix": TEST_BROKER_KEY_PREFIX},
+        broker_transport_options={**app.conf.broker_transport_options, "global_keyprefix": key_prefix},
     )
     app._after_fork()  # forgets the cached connection and producer pools
     try:

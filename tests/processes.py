@@ -194,29 +194,3 @@ class TcpProxy:
                         end.close()
         finally:
             selector.close()
-
-
-@contextlib.contextmanager
-def celery_app_on(url: str, *, key_prefix: str):
-    """This process's Celery app (the web side's) publishing to `url` under `key_prefix`, out of eager mode.
-
-    Like conftest.celery_broker, with keys of the test's own, so the session's shared worker never takes them.
-    """
-    from digitsite.celery import app
-
-    previous = {
-        "broker_url": app.conf.broker_url,
-        "task_always_eager": app.conf.task_always_eager,
-        "broker_transport_options": app.conf.broker_transport_options,
-    }
-    app.conf.update(
-        broker_url=url,
-        task_always_eager=False,
-        broker_transport_options={**app.conf.broker_transport_options, "global_keyprefix": key_prefix},
-    )
-    app._after_fork()  # forgets the cached connection and producer pools
-    try:
-        yield app
-    finally:
-        app.conf.update(**previous)
-        app._after_fork()

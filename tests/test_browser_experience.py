@@ -11,7 +11,6 @@ for a person to look at.
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,34 +19,13 @@ import pytest
 from django.test import Client
 
 from recognizer.models import Prediction
-from tests.conftest import require_services
 from tests.images import paper_photo
 from tests.prediction_rows import finished_prediction
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
+from tests.test_browser import DESKTOP, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ANSWER_TIMEOUT_MS = 90_000
-
-
-@pytest.fixture
-def chromium(monkeypatch):
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        require_services(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the ORM is safe here (the live server
-    # answers from its own thread).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            from django.db import connections
-
-            connections.close_all()
 
 
 @pytest.fixture

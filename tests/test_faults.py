@@ -24,12 +24,17 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from recognizer.models import Prediction
-from tests.conftest import TEST_BROKER_KEY_PREFIX, TEST_BROKER_URL, _redis_available, require_services
+from tests.conftest import (
+    TEST_BROKER_KEY_PREFIX,
+    TEST_BROKER_URL,
+    _redis_available,
+    celery_broker,
+    require_services,
+)
 from tests.images import paper_photo
 from tests.processes import (
     RedisServer,
     TcpProxy,
-    celery_app_on,
     database_url,
     start_worker,
     stop,
@@ -114,7 +119,7 @@ def test_a_worker_killed_with_minus_9_mid_batch_loses_nothing_and_every_upload_e
         require_services(f"no Redis at {TEST_BROKER_URL}")
     env = worker_env(broker_url=TEST_BROKER_URL, key_prefix=key_prefix, media_root=private_media_root)
     client = api_for(alice)
-    with celery_app_on(TEST_BROKER_URL, key_prefix=key_prefix):
+    with celery_broker(TEST_BROKER_URL, key_prefix=key_prefix):
         first = start_worker(env=env, log=tmp_path / "worker-1.log", concurrency=2)
         second = None
         try:
@@ -159,7 +164,7 @@ def test_uploads_while_redis_is_down_get_503_stay_pending_and_end_done_once_it_i
     client = api_for(alice)
     worker = None
     try:
-        with celery_app_on(redis_server.url, key_prefix=key_prefix):
+        with celery_broker(redis_server.url, key_prefix=key_prefix):
             worker = start_worker(env=env, log=tmp_path / "worker.log")
             warm_up(client)
 
@@ -211,7 +216,7 @@ def test_predictions_while_the_database_refuses_end_done_once_it_is_back(
     client = api_for(alice)
     worker = None
     try:
-        with celery_app_on(TEST_BROKER_URL, key_prefix=key_prefix):
+        with celery_broker(TEST_BROKER_URL, key_prefix=key_prefix):
             worker = start_worker(env=env, log=log)
             warm_up(client)
 

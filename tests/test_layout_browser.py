@@ -9,39 +9,19 @@ tmp dir (pytest's basetemp; --basetemp=DIR to choose it) for a person to look at
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import require_services
 from tests.prediction_rows import finished_prediction
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
+from tests.test_browser import DESKTOP, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LANGUAGES = ["en", "ta", "hi"]
 SCRIPTS = {"en": re.compile(r"[A-Za-z]"), "ta": re.compile(r"[\u0B80-\u0BFF]"), "hi": re.compile(r"[\u0900-\u097F]")}
-
-
-@pytest.fixture
-def chromium(monkeypatch):
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        require_services(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            from django.db import connections
-
-            connections.close_all()
 
 
 def session_cookie(user, live_server) -> list[dict]:

@@ -33,12 +33,13 @@ from tests.conftest import (
     TEST_BROKER_KEY_PREFIX,
     TEST_BROKER_URL,
     _redis_available,
+    celery_broker,
     celery_worker,
     require_services,
 )
 from tests.images import paper_photo
 from tests.prediction_rows import finished_prediction
-from tests.processes import TcpProxy, celery_app_on, free_port
+from tests.processes import TcpProxy, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -123,7 +124,7 @@ def store_worker(store_env: dict[str, str], folder: Path, **env_overrides: str):
     try:
         with (
             celery_worker(queues="inference", log_path=folder / "store-worker.log", env=env),
-            celery_app_on(TEST_BROKER_URL, key_prefix=STORE_BROKER_KEY_PREFIX),
+            celery_broker(TEST_BROKER_URL, key_prefix=STORE_BROKER_KEY_PREFIX),
         ):
             yield model_cache
     finally:

@@ -7,8 +7,7 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import TEST_BROKER_URL, _redis_available, require_services
-from tests.processes import celery_app_on
+from tests.conftest import TEST_BROKER_URL, _redis_available, celery_broker, require_services
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +27,7 @@ def test_health_is_503_with_the_reason_when_no_worker_consumes(db):
     if not _redis_available(TEST_BROKER_URL):
         require_services(f"no Redis at {TEST_BROKER_URL}")
     # The broker is up, but no worker uses these keys.
-    with celery_app_on(TEST_BROKER_URL, key_prefix=f"digitsite-test-no-worker-{time.monotonic_ns()}:"):
+    with celery_broker(TEST_BROKER_URL, key_prefix=f"digitsite-test-no-worker-{time.monotonic_ns()}:"):
         response = APIClient().get(HEALTH)
 
     assert response.status_code == 503

@@ -10,7 +10,7 @@ from recognizer.services.accounts import (
     api_token_create,
     api_tokens_revoke,
 )
-from recognizer.services.export import DatasetExport, labelled_dataset_export
+from recognizer.services.export import DatasetExport, labelled_dataset_export, labelled_digits
 from recognizer.services.labels import (
     ConfirmResult,
     InvalidLabel,
@@ -31,11 +31,10 @@ from recognizer.services.login_limits import (
     login_lockout_seconds,
     login_success_record,
 )
+from recognizer.services.model_versions import active_classifier, active_model_path
 from recognizer.services.predictions import (
     CheckedUpload,
     UploadRejected,
-    active_classifier,
-    active_model_path,
     model_input_strip,
     prediction_create,
     prediction_delete,
@@ -66,6 +65,7 @@ __all__ = [
     "active_model_path",
     "label_clean",
     "labelled_dataset_export",
+    "labelled_digits",
     "login_check",
     "login_failure_record",
     "login_lockout_clear",

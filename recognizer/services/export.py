@@ -13,6 +13,20 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class LabelledDigits:
+    """The labelled digits of some predictions, one 28x28 model input each (numpy arrays, one row per digit)."""
+
+    images: object  # (N, 28, 28) uint8
+    labels: object  # (N,) uint8
+    prediction_ids: object  # (N,) int64
+    model_versions: object  # (N,) str
+    positions: object  # (N,) int64: the digit's place in its number, 0 first
+    skipped: int
+    predictions: int
+    not_a_digit: int
+
+
+@dataclass(frozen=True)
 class DatasetExport:
     exported: int  # digits written (one row each)
     skipped: int  # predictions left out: see labelled_dataset_export
@@ -21,18 +35,39 @@ class DatasetExport:
 
 
 def labelled_dataset_export(*, predictions, out) -> DatasetExport:
-    """Writes the labelled digits of the given predictions, one 28x28 model input each, as an npz file to `out`.
+    """Writes the labelled digits of the given predictions (`labelled_digits`) as an npz file to `out`.
+
+    The layout is MNIST's, which `mlcore.data.load_labelled_npz` reads (so `python -m mlcore train --extra
+    FILE.npz` can learn from it): x_train uint8 (N, 28, 28), y_train uint8 (N,), plus prediction_ids (N,),
+    model_versions (N,) and positions (N,) to trace each image back. `out` is a path or a binary file object.
+    """
+    import numpy as np
+
+    digits = labelled_digits(predictions=predictions)
+    np.savez_compressed(
+        out,
+        x_train=digits.images,
+        y_train=digits.labels,
+        prediction_ids=digits.prediction_ids,
+        model_versions=digits.model_versions,
+        positions=digits.positions,
+    )
+    return DatasetExport(
+        exported=len(digits.labels),
+        skipped=digits.skipped,
+        predictions=digits.predictions,
+        not_a_digit=digits.not_a_digit,
+    )
+
+
+def labelled_digits(*, predictions) -> LabelledDigits:
+    """The labelled digits of the given predictions, one 28x28 model input each.
 
     Each labelled number is cut into its digits from the model-input strip (28 pixels per digit, left to
     right), each with its digit of the label. That needs the label (staff wins) to have exactly as many
     digits as pieces were read, and no piece flagged: otherwise which picture goes with which digit is
     not known, and the prediction is skipped (and counted). Unfinished or unlabelled ones are skipped too,
     and so are those labelled "not a digit" (counted apart as well): they have no digit to learn.
-
-    The layout is MNIST's, which `mlcore.data.load_labelled_npz` reads (so `python -m mlcore train --extra
-    FILE.npz` can learn from it): x_train uint8 (N, 28, 28), y_train uint8 (N,), plus prediction_ids (N,),
-    model_versions (N,) and positions (N,: the digit's place in its number, 0 first) to trace each image
-    back. `out` is a path or a binary file object.
     """
     import numpy as np
 
@@ -71,14 +106,13 @@ def labelled_dataset_export(*, predictions, out) -> DatasetExport:
             ids.append(prediction.pk)
             versions.append(prediction.model_version)
             positions.append(position)
-    np.savez_compressed(
-        out,
-        x_train=np.stack(images) if images else np.zeros((0, 28, 28), dtype=np.uint8),
-        y_train=np.asarray(labels, dtype=np.uint8),
+    return LabelledDigits(
+        images=np.stack(images) if images else np.zeros((0, 28, 28), dtype=np.uint8),
+        labels=np.asarray(labels, dtype=np.uint8),
         prediction_ids=np.asarray(ids, dtype=np.int64),
         model_versions=np.asarray(versions, dtype=str),
         positions=np.asarray(positions, dtype=np.int64),
-    )
-    return DatasetExport(
-        exported=len(images), skipped=skipped, predictions=exported_predictions, not_a_digit=not_a_digit
+        skipped=skipped,
+        predictions=exported_predictions,
+        not_a_digit=not_a_digit,
     )

@@ -9,7 +9,6 @@ versions it has loaded (a rollback is then instant). Training runs as a Celery t
 
 from __future__ import annotations
 
-import io
 import logging
 import shutil
 import tempfile
@@ -28,6 +27,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from recognizer.models import Prediction
 from recognizer.registry import ModelVersion, TrainingJob
+from recognizer.services.export import labelled_digits
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +123,11 @@ def _fetch_stored_file(name: str, target: Path) -> None:
 
 def _card_name(model_name: str) -> str:
     return str(Path(model_name).with_suffix(".json"))
+
+
+def active_model_path() -> str:
+    """The local file of the version that reads uploads now."""
+    return model_version_path(active_model_version())
 
 
 def active_classifier():
@@ -257,20 +262,6 @@ def _finish(job_id: int, state: str, reason: str = "", *, only_if: str | None = 
     jobs.update(state=state, reason=reason[:4000], finished_at=timezone.now(), **fields)
 
 
-def labelled_digits(predictions):
-    """The labelled digits of the predictions (one 28x28 model input each), through the export that staff
-    download: (images, labels, prediction ids), numpy arrays."""
-    import numpy as np
-
-    from recognizer.services.export import labelled_dataset_export
-
-    buffer = io.BytesIO()
-    labelled_dataset_export(predictions=predictions, out=buffer)
-    buffer.seek(0)
-    with np.load(buffer) as arrays:
-        return arrays["x_train"], arrays["y_train"], arrays["prediction_ids"]
-
-
 def training_job_run(*, job_id: int) -> TrainingJob | None:
     """Trains, stores and evaluates a candidate version (in the training worker). Safe to call twice:
     only a queued job runs. Any failure is written on the job; the active version is never touched."""
@@ -290,7 +281,8 @@ def _training_job_run(job_id: int) -> TrainingJob | None:
     if not started:
         return job
     try:
-        images, labels, ids = labelled_digits(Prediction.objects.labelled().order_by("pk"))
+        labelled = labelled_digits(predictions=Prediction.objects.labelled().order_by("pk"))
+        images, labels, ids = labelled.images, labelled.labels, labelled.prediction_ids
         held_out = ids % HOLDOUT_EVERY == 0
         if not (~held_out).any():
             raise TrainingRefused(_("There are no labelled pictures to learn from yet."))

@@ -20,6 +20,7 @@ from PIL import Image
 from mlcore.preprocessing import ImageError, inspect_upload
 from recognizer import finish_notices
 from recognizer.models import Prediction
+from recognizer.services.model_versions import active_classifier
 from recognizer.services.stored_files import stored_files_delete
 
 logger = logging.getLogger(__name__)
@@ -290,20 +291,6 @@ def prediction_run(*, prediction_id: int, classifier=None) -> Prediction | None:
         setattr(prediction, field, value)
     finish_notices.prediction_finished_publish(prediction_id=prediction.pk)
     return prediction
-
-
-def active_model_path() -> str:
-    """The local file of the version that reads uploads now (recognizer.services.model_versions)."""
-    from recognizer.services.model_versions import active_model_version, model_version_path
-
-    return model_version_path(active_model_version())
-
-
-def active_classifier():
-    """The active version's classifier, loaded on first use in this process (TensorFlow is imported only then)."""
-    from recognizer.services.model_versions import active_classifier as registry_classifier
-
-    return registry_classifier()
 
 
 def prediction_mark_failed(*, prediction_id: int, reason: str) -> Prediction | None:

@@ -55,7 +55,7 @@ def reader_load_in_background() -> threading.Thread | None:
 
 
 def _load_reader() -> None:
-    from recognizer.services.predictions import active_classifier
+    from recognizer.services.model_versions import active_classifier
 
     started = time.monotonic()
     try:
