@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from tests.prediction_rows import finished_prediction
 from tests.test_browser import DESKTOP
-from tests.test_layout_browser import chromium, open_context  # noqa: F401  (chromium is a fixture)
+from tests.test_layout_browser import open_context
 
 DASHBOARD = "admin:recognizer_prediction_dashboard"
 LANGUAGES = ["en", "ta", "hi"]
