@@ -45,6 +45,10 @@ QUIET_INK = 0.16
 NOISE_SIGMAS = 6.0
 # MNIST digits' strokes are about this wide relative to the height of the digit.
 MNIST_STROKE_RATIO = 0.12
+# Light ink is written on a dark surface (a canvas, a board): one brighter than this is paper.
+LIGHT_INK_SURFACE = 0.5
+# What runs along the picture's border this thick (a share of its shorter side) is beyond the paper.
+EDGE_THICKNESS = 0.06
 
 
 class ImageError(ValueError):
@@ -305,6 +309,15 @@ def _backgrounds(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             canvas = ndimage.grey_opening(flat, size=narrow, mode="nearest")
         paper = _follow_background(flat, paper, 1.0)
         canvas = _follow_background(flat, canvas, -1.0)
+        paper, canvas = smooth_upscaled(paper), smooth_upscaled(canvas)
+        # Ink is a stroke, darker than the paper on both sides; the edge of a shadow or of the page
+        # is a step, darker on one side only, which the smooth estimate above blurs into false ink.
+        # A closing a few strokes wide, on the picture itself, follows a straight step exactly (a
+        # curved one nearly) and still bridges every stroke.
+        local = max(3, min(narrow, window) * factor) // 2 * 2 + 1
+        paper = np.minimum(paper, ndimage.grey_closing(grey, size=local, mode="nearest"))
+        canvas = np.maximum(canvas, ndimage.grey_opening(grey, size=local, mode="nearest"))
+        return paper, canvas
     return smooth_upscaled(paper), smooth_upscaled(canvas)
 
 
@@ -324,7 +337,8 @@ def _window_for_strokes(grey, flat, paper, canvas, factor: int) -> int:
         up = np.asarray(
             Image.fromarray(strong.astype(np.uint8) * 255, "L").resize(grey.shape[::-1], Image.Resampling.NEAREST)
         )
-        width = _stroke_width(up > 0) / factor
+        # What runs into the border (a table, a shadow) is not a stroke; strokes are inside.
+        width = _stroke_width(_inside_picture(up > 0)) / factor
         widest = max(widest, int(np.ceil(4 * width)) // 2 * 2 + 1)
     return widest
 
@@ -422,7 +436,12 @@ def ink_map(grey: np.ndarray) -> np.ndarray | None:
         full_ink = float(np.percentile(ink[strong], 90))
         if full_ink < threshold * 1.5:
             continue  # nothing stands out of the noise by much: paper texture, not ink
-        distance = sign * (typical - float(np.median(grey[strong])))
+        # Judged on the ink inside the picture: what runs into its border in the wrong polarity (the
+        # light rim of a page against a dark table) would look as far from the median as real ink.
+        inside = _inside_picture(strong)
+        if sign < 0 and float(np.median(canvas[inside])) > LIGHT_INK_SURFACE:
+            continue  # light "ink" on a light surface: the bright side of a shadow's or a page's edge
+        distance = sign * (typical - float(np.median(grey[inside])))
         if best is None or distance > best[0]:
             best = (distance, ink, threshold, full_ink)
     if best is None:
@@ -431,6 +450,14 @@ def ink_map(grey: np.ndarray) -> np.ndarray | None:
     # Soft edges as in MNIST: ink fades from the threshold up to the typical ink level.
     low_edge = threshold * 0.75
     return np.clip((ink - low_edge) / max(full_ink - low_edge, 1e-6), 0.0, 1.0)
+
+
+def _inside_picture(strong: np.ndarray) -> np.ndarray:
+    """The strong pixels not connected to the picture's border (all of them when every one is)."""
+    labels, _ = ndimage.label(strong)
+    rim = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    inside = strong & ~np.isin(labels, rim[rim > 0])
+    return inside if inside.any() else strong
 
 
 def _paper_edges(strong: np.ndarray) -> np.ndarray | None:
@@ -455,7 +482,11 @@ def _paper_edges(strong: np.ndarray) -> np.ndarray | None:
     edges = []
     for label in candidates:
         rows, cols = slices[label - 1]
-        if areas[label] > 0.4 * (rows.stop - rows.start) * (cols.stop - cols.start):
+        filled = areas[label] > 0.4 * (rows.stop - rows.start) * (cols.stop - cols.start)
+        # A table seen round a corner of the page is an L along two sides: little of its box, but far
+        # thicker than any pen's stroke.
+        thick = _stroke_width(labels[rows, cols] == label) > EDGE_THICKNESS * min(strong.shape)
+        if filled or thick:
             edges.append(label)
     if not edges:
         return None

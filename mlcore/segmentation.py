@@ -405,6 +405,11 @@ def find_number(image: Image.Image) -> NumberLayout | None:
     factor = working_factor(image.size)
     decoded_scale = image.info.get("decoded_scale", 1.0)
     ink = ink_map(grey_copy(image, factor))
+    if ink is None and factor > 1:
+        # A thin, faint pen's strokes are averaged into the paper in the small copy: before saying
+        # there is no ink, look again at twice the size (only pictures that seemed blank pay for it).
+        factor = max(1, factor // 2)
+        ink = ink_map(grey_copy(image, factor))
     outline = None if ink is None else locate_number(ink, cut=False)
     if outline is None or not outline.pieces:
         return None

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
 from mlcore.inference import shared_classifier
 from mlcore.paths import DEFAULT_MODEL_PATH
@@ -30,6 +31,23 @@ def written(text: str, overlap: int = 0, scale: int = 6) -> bytes:
     page = np.full((28 * scale + 120, width * scale + 120), 0.94, dtype=np.float32)
     page[60:-60, 60:-60] -= 0.85 * np.clip(big, 0, 1)
     return encode(Image.fromarray(np.clip(page * 255, 0, 255).astype(np.uint8)).convert("RGB"), "JPEG", quality=92)
+
+
+def digits_line(text: str, scale: int, gap: int = 8) -> np.ndarray:
+    """Ink 0..1 of MNIST test digits written apart on one line, `scale` times MNIST's size."""
+    digits = [mnist_example(int(d), i).astype(np.float32) / 255 for i, d in enumerate(text)]
+    inks = [d[:, d.max(axis=0) > 0.1] for d in digits]
+    width = sum(ink.shape[1] for ink in inks) + gap * (len(inks) - 1)
+    line = np.zeros((28, width), dtype=np.float32)
+    left = 0
+    for ink in inks:
+        line[:, left : left + ink.shape[1]] = ink
+        left += ink.shape[1] + gap
+    return np.asarray(Image.fromarray(line).resize((width * scale, 28 * scale), Image.Resampling.BICUBIC))
+
+
+def as_jpeg(page: np.ndarray) -> bytes:
+    return encode(Image.fromarray(np.clip(page * 255, 0, 255).astype(np.uint8)).convert("RGB"), "JPEG", quality=90)
 
 
 def test_a_number_is_read_left_to_right_with_a_box_per_digit(classifier):
@@ -71,3 +89,30 @@ def test_a_printed_word_is_never_read_as_a_confident_number(classifier):
     for _ in range(5):
         reading = classifier.read_upload(synthetic_non_digit(rng, kind="printed").data)
         assert reading.digits == "" or reading.flagged, reading.digits
+
+
+def test_a_thin_faint_pen_in_a_big_photo_is_read_not_taken_for_blank_paper(classifier):
+    # Strokes 2-3 pixels wide and 0.09 darker than noisy paper in a 1600x1300 photo: the small working
+    # copy averages them into the paper, so the engine must look again before saying "no digit".
+    rng = np.random.default_rng(5)
+    strokes = digits_line("4067", scale=3)
+    thin = ndimage.binary_erosion(strokes > 0.5, iterations=2) | (strokes > 0.97)
+    thin = ndimage.gaussian_filter(thin.astype(np.float32), 0.7)
+    page = np.full((1300, 1600), 0.86, dtype=np.float32) + rng.normal(0, 0.012, (1300, 1600))
+    page[700 : 700 + thin.shape[0], 150 : 150 + thin.shape[1]] -= 0.09 * thin
+    assert classifier.read_upload(as_jpeg(page)).digits == "4067"
+
+
+def test_a_photo_showing_the_table_round_the_page_corner_and_a_shadow_reads_the_number(classifier):
+    # The dark table along two sides of the picture (an L, little of its box) and a shadow's curved
+    # edge beside the digits: neither is ink, nor may they set the scale of the real ink.
+    rng = np.random.default_rng(6)
+    y, x = np.mgrid[0:900, 0:1100]
+    on_paper = (x < 900 - 0.1 * y) & (y < 780 + 0.05 * x)
+    page = ndimage.gaussian_filter(np.where(on_paper, 0.85, 0.18).astype(np.float32), 1.5)
+    shadow = ((x - 20) ** 2 / 230**2 + (y - 250) ** 2 / 380**2 < 1).astype(np.float32)
+    page *= 1 - 0.35 * ndimage.gaussian_filter(shadow, 6)
+    strokes = digits_line("95306", scale=2)
+    page[400 : 400 + strokes.shape[0], 280 : 280 + strokes.shape[1]] *= 1 - 0.6 * strokes
+    page += rng.normal(0, 0.01, page.shape)
+    assert classifier.read_upload(as_jpeg(page)).digits == "95306"
