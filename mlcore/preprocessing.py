@@ -313,10 +313,10 @@ def _backgrounds(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # Ink is a stroke, darker than the paper on both sides; the edge of a shadow or of the page
         # is a step, darker on one side only, which the smooth estimate above blurs into false ink.
         # A closing a few strokes wide, on the picture itself, follows a straight step exactly (a
-        # curved one nearly) and still bridges every stroke.
+        # curved one nearly) and still bridges every stroke. (Only paper is photographed under
+        # shadows: a canvas is drawn on, so its estimate is left as it is.)
         local = max(3, min(narrow, window) * factor) // 2 * 2 + 1
         paper = np.minimum(paper, ndimage.grey_closing(grey, size=local, mode="nearest"))
-        canvas = np.maximum(canvas, ndimage.grey_opening(grey, size=local, mode="nearest"))
         return paper, canvas
     return smooth_upscaled(paper), smooth_upscaled(canvas)
 
@@ -333,12 +333,13 @@ def _window_for_strokes(grey, flat, paper, canvas, factor: int) -> int:
         strong = ink > 0.5 * float(np.percentile(ink, 99))
         if strong.sum() < 3:
             continue
+        # What runs into the border (a table, a shadow) is not a stroke; strokes are inside.
+        strong = _inside_picture(strong)
         # On the small copy a thin stroke is a pixel wide: measure on the working copy's ink instead.
         up = np.asarray(
             Image.fromarray(strong.astype(np.uint8) * 255, "L").resize(grey.shape[::-1], Image.Resampling.NEAREST)
         )
-        # What runs into the border (a table, a shadow) is not a stroke; strokes are inside.
-        width = _stroke_width(_inside_picture(up > 0)) / factor
+        width = _stroke_width(up > 0) / factor
         widest = max(widest, int(np.ceil(4 * width)) // 2 * 2 + 1)
     return widest
 
