@@ -209,7 +209,7 @@ def _digit_readings(
     height = layout.line_height
     speck = max(SPECK_PIXELS, SPECK_OF_PICTURE * min(picture_size)) if picture_size else 0.0
     groups = []
-    for start, stop, index in best_grouping(len(layout.pieces), layout.runs, run_probabilities, layout.run_priors()):
+    for start, stop, index in best_grouping(len(layout.pieces), layout.runs, run_probabilities):
         left, top, right, bottom = layout.run_box(start, stop)
         size = max(right - left, bottom - top)
         flagged = float(run_probabilities[index].max()) < FLAG_BELOW

@@ -40,10 +40,6 @@ CUT_SPACING = 0.28
 DUST_AREA = 0.02
 # A mark whose both sides are below this share of the line height is a speck.
 SPECK_SIZE = 0.22
-# A digit shorter than this share of the line's height is unlikely: its score falls with the
-# power SHORT_PENALTY of the shortfall.
-SHORT_DIGIT = 0.65
-SHORT_PENALTY = 4.0
 # A grouping whose best digit is less likely than this is flagged, not guessed.
 FLAG_BELOW = 0.5
 # A flagged mark this small (share of the line height) is punctuation or dirt: dropped.
@@ -103,17 +99,6 @@ class NumberLayout:
     def model_inputs(self) -> np.ndarray:
         """(len(runs), 28, 28): every candidate digit, for one batch through the model."""
         return np.stack([self.model_input(start, stop) for start, stop in self.runs])
-
-    def run_priors(self) -> np.ndarray:
-        """Log-odds that each run is one whole digit, from its height alone (0 for most runs).
-
-        The model sees every candidate scaled to MNIST's size, so it cannot tell a piece of a broken
-        stroke from a 1 as tall as the line. The digits of one line are about as tall as each other:
-        a run well short of the line is more likely a piece of a digit than a digit.
-        """
-        heights = np.array([self.run_box(start, stop)[3] - self.run_box(start, stop)[1] for start, stop in self.runs])
-        short = np.minimum(heights / (SHORT_DIGIT * self.line_height), 1.0)
-        return SHORT_PENALTY * np.log(np.maximum(short, 1e-3))
 
     def original_box(self, start: int, stop: int) -> tuple[int, int, int, int]:
         left, top, right, bottom = self.run_box(start, stop)
@@ -387,7 +372,7 @@ def candidate_runs(pieces: list[InkPiece], line_height: float) -> list[tuple[int
 
 
 def best_grouping(
-    count: int, runs: list[tuple[int, int]], digit_probabilities: np.ndarray, priors: np.ndarray | None = None
+    count: int, runs: list[tuple[int, int]], digit_probabilities: np.ndarray
 ) -> list[tuple[int, int, int]]:
     """The runs covering all `count` pieces whose readings together are the most likely.
 
@@ -395,8 +380,6 @@ def best_grouping(
     they leave of 1 is its belief that the run is not one digit). Returns (start, stop, run index).
     """
     scores = np.log(np.maximum(digit_probabilities.max(axis=1), 1e-6))
-    if priors is not None:
-        scores = scores + priors
     best = np.full(count + 1, -np.inf)
     best[0] = 0.0
     came_from: list[tuple[int, int] | None] = [None] * (count + 1)

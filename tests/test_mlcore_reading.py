@@ -76,35 +76,6 @@ def test_a_digit_broken_in_pieces_stays_one_digit(classifier):
     assert classifier.read_upload(encode(big)).digits == "5"
 
 
-@pytest.mark.parametrize("index", [0, 3])
-def test_a_piece_of_a_digit_broken_by_the_pen_is_not_read_as_a_digit_of_its_own(classifier, index):
-    # A 4 whose strokes the pen skipped across its lower third: the piece above the gap is short, as no
-    # digit of the line is, and the model (which sees each candidate scaled to MNIST's size) would read it
-    # as a 1 of its own. The number keeps its three digits: the 4 read, or flagged as unreadable.
-    four = mnist_example(4, index).astype(np.float32) / 255
-    rows = np.flatnonzero(four.max(axis=1) > 0.1)
-    gap = rows[0] + int(0.62 * (rows[-1] - rows[0]))
-    four[gap : gap + 2, :] = 0
-    line = np.concatenate(
-        [
-            digits_line("3", scale=1),
-            np.zeros((28, 10)),
-            four[:, four.max(axis=0) > 0.1],
-            np.zeros((28, 10)),
-            digits_line("8", scale=1),
-        ],
-        axis=1,
-    )
-    big = np.asarray(
-        Image.fromarray(line.astype(np.float32)).resize((line.shape[1] * 6, 168), Image.Resampling.BICUBIC)
-    )
-    page = np.full((288, big.shape[1] + 120), 0.94, dtype=np.float32)
-    page[60:-60, 60:-60] -= 0.85 * np.clip(big, 0, 1)
-    reading = classifier.read_upload(as_jpeg(page))
-    assert len(reading.readings) == 3, reading.digits
-    assert reading.digits[0] == "3" and reading.digits[2] == "8" and reading.digits[1] in "4?", reading.digits
-
-
 @pytest.mark.parametrize("kind", ["blank", "ruled"])
 def test_a_page_with_no_writing_has_no_digit(classifier, kind):
     rng = np.random.default_rng(4)
