@@ -16,38 +16,31 @@ def classifier():
     return shared_classifier(str(DEFAULT_MODEL_PATH))
 
 
-def written(text: str, overlap: int = 0, scale: int = 6) -> bytes:
-    """MNIST test digits side by side on white paper, `overlap` MNIST pixels into each other."""
+def digits_line(text: str, scale: int, gap: int = 8, margin: int = 0) -> np.ndarray:
+    """Ink 0..1 of MNIST test digits on one line, `gap` MNIST pixels apart (negative: into each other),
+    with `margin` pixels of nothing at either end, `scale` times MNIST's size."""
     digits = [mnist_example(int(d), i).astype(np.float32) / 255 for i, d in enumerate(text)]
     # Each digit's ink only: MNIST's 28x28 fields have margins that would keep neighbours apart.
     inks = [d[:, d.max(axis=0) > 0.1] for d in digits]
-    width = sum(ink.shape[1] for ink in inks) - overlap * (len(inks) - 1) + 20
+    width = sum(ink.shape[1] for ink in inks) + gap * (len(inks) - 1) + 2 * margin
     line = np.zeros((28, width), dtype=np.float32)
-    left = 10
+    left = margin
     for ink in inks:
         line[:, left : left + ink.shape[1]] = np.maximum(line[:, left : left + ink.shape[1]], ink)
-        left += ink.shape[1] - overlap
-    big = np.asarray(Image.fromarray(line).resize((width * scale, 28 * scale), Image.Resampling.BICUBIC))
-    page = np.full((28 * scale + 120, width * scale + 120), 0.94, dtype=np.float32)
-    page[60:-60, 60:-60] -= 0.85 * np.clip(big, 0, 1)
-    return encode(Image.fromarray(np.clip(page * 255, 0, 255).astype(np.uint8)).convert("RGB"), "JPEG", quality=92)
-
-
-def digits_line(text: str, scale: int, gap: int = 8) -> np.ndarray:
-    """Ink 0..1 of MNIST test digits written apart on one line, `scale` times MNIST's size."""
-    digits = [mnist_example(int(d), i).astype(np.float32) / 255 for i, d in enumerate(text)]
-    inks = [d[:, d.max(axis=0) > 0.1] for d in digits]
-    width = sum(ink.shape[1] for ink in inks) + gap * (len(inks) - 1)
-    line = np.zeros((28, width), dtype=np.float32)
-    left = 0
-    for ink in inks:
-        line[:, left : left + ink.shape[1]] = ink
         left += ink.shape[1] + gap
     return np.asarray(Image.fromarray(line).resize((width * scale, 28 * scale), Image.Resampling.BICUBIC))
 
 
-def as_jpeg(page: np.ndarray) -> bytes:
-    return encode(Image.fromarray(np.clip(page * 255, 0, 255).astype(np.uint8)).convert("RGB"), "JPEG", quality=90)
+def as_jpeg(page: np.ndarray, quality: int = 90) -> bytes:
+    return encode(Image.fromarray(np.clip(page * 255, 0, 255).astype(np.uint8)).convert("RGB"), "JPEG", quality=quality)
+
+
+def written(text: str, overlap: int = 0, scale: int = 6) -> bytes:
+    """MNIST test digits side by side on white paper, `overlap` MNIST pixels into each other."""
+    big = digits_line(text, scale, gap=-overlap, margin=10)
+    page = np.full((big.shape[0] + 120, big.shape[1] + 120), 0.94, dtype=np.float32)
+    page[60:-60, 60:-60] -= 0.85 * np.clip(big, 0, 1)
+    return as_jpeg(page, quality=92)
 
 
 def test_a_number_is_read_left_to_right_with_a_box_per_digit(classifier):

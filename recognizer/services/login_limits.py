@@ -28,14 +28,28 @@ class LoginLocked(Exception):
         self.seconds = seconds
 
 
+def _digest(text: str) -> str:
+    # Keys hold a digest, never the name, address or e-mail itself.
+    return hashlib.sha256((text or "").encode()).hexdigest()
+
+
 def _username_key(username: str) -> str:
     # User names are matched as typed by the login, but "Alice" and "alice" are the same guess at a person.
-    digest = hashlib.sha256((username or "").casefold().encode()).hexdigest()
-    return f"{KEY_PREFIX}:username:{digest}"
+    return f"{KEY_PREFIX}:username:{_digest((username or '').casefold())}"
 
 
 def _address_key(address: str) -> str:
-    return f"{KEY_PREFIX}:address:{hashlib.sha256((address or '').encode()).hexdigest()}"
+    return f"{KEY_PREFIX}:address:{_digest(address)}"
+
+
+def _count_in_window(key: str, window: int) -> int:
+    """Adds one to the count under `key` and returns it; the window starts at the first count."""
+    cache.add(key, 0, timeout=window)  # does nothing when the count is there already
+    try:
+        return cache.incr(key)
+    except ValueError:  # the count expired between add and incr
+        cache.set(key, 1, timeout=window)
+        return 1
 
 
 def _subjects(*, username: str, address: str) -> list[tuple[str, int]]:
@@ -71,14 +85,7 @@ def login_failure_record(*, username: str, address: str) -> int:
     lockout = settings.LOGIN_LOCKOUT_SECONDS
     for key, limit in _subjects(username=username, address=address):
         failures_key = f"{key}:failures"
-        # The window starts at the first failure (add does nothing when the count is there already).
-        cache.add(failures_key, 0, timeout=settings.LOGIN_FAILURE_WINDOW)
-        try:
-            failures = cache.incr(failures_key)
-        except ValueError:  # the count expired between add and incr
-            cache.set(failures_key, 1, timeout=settings.LOGIN_FAILURE_WINDOW)
-            failures = 1
-        if failures >= limit:
+        if _count_in_window(failures_key, settings.LOGIN_FAILURE_WINDOW) >= limit:
             cache.set(f"{key}:locked-until", time.time() + lockout, timeout=lockout)
             cache.delete(failures_key)  # after the lockout, a fresh count
     return login_lockout_seconds(username=username, address=address)
@@ -109,17 +116,6 @@ def password_reset_mail_allowed(*, email: str, address: str) -> bool:
     subjects = [(f"{KEY_PREFIX}:reset-mail:{_digest(email.casefold())}", settings.PASSWORD_RESET_MAILS_PER_EMAIL)]
     if address:
         subjects.append((f"{KEY_PREFIX}:reset-from:{_digest(address)}", settings.PASSWORD_RESET_MAILS_PER_ADDRESS))
-    allowed = True
-    for key, limit in subjects:
-        cache.add(key, 0, timeout=window)
-        try:
-            sent = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-            sent = 1
-        allowed = allowed and sent <= limit
-    return allowed
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+    # Every subject is counted, even once one is over its limit.
+    counts = [(_count_in_window(key, window), limit) for key, limit in subjects]
+    return all(sent <= limit for sent, limit in counts)
