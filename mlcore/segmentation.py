@@ -85,14 +85,24 @@ class NumberLayout:
         )
 
     def model_input(self, start: int, stop: int) -> np.ndarray:
-        """The 28x28 model input of the digit made of pieces [start, stop)."""
-        left, top, right, bottom = self.run_box(start, stop)
-        # Soft edges reach 2 pixels beyond the stroke pixels; take them, but not other pieces' strokes.
-        top, left = max(top - 2, 0), max(left - 2, 0)
-        bottom, right = min(bottom + 2, self.ink.shape[0]), min(right + 2, self.ink.shape[1])
+        """The 28x28 model input of the digit made of pieces [start, stop).
+
+        It holds the ink of the pieces' clusters in the run's columns. For whole clusters that is
+        just their pieces; where a cluster was cut, it is a window over the cluster: the strokes of
+        touching digits cross, and no cut gives each digit all of its own ink and none of its
+        neighbour's, so the model reads the window, a neighbour's stroke ends included.
+        """
+        run_left, top, run_right, bottom = self.run_box(start, stop)
+        # Soft edges reach 2 pixels beyond the stroke pixels; take them, but not other clusters' strokes.
+        top, left = max(top - 2, 0), max(run_left - 2, 0)
+        bottom, right = min(bottom + 2, self.ink.shape[0]), min(run_right + 2, self.ink.shape[1])
         owner = self.owner[top:bottom, left:right]
-        labels = [p.label for p in self.pieces[start:stop]]
-        mine = np.isin(owner, labels)
+        clusters = {p.cluster for p in self.pieces[start:stop]}
+        mine = np.isin(owner, [p.label for p in self.pieces if p.cluster in clusters])
+        if any(p.cluster in clusters for p in self.pieces[:start] + self.pieces[stop:]):
+            # A window over a cut cluster: its own columns only (the margin is for soft edges).
+            mine[:, : run_left - left] = False
+            mine[:, run_right - left :] = False
         mask = ndimage.binary_dilation(mine, iterations=2) & ((owner == 0) | mine)
         return to_mnist_field(np.where(mask, self.ink[top:bottom, left:right], 0.0))
 

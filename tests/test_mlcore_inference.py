@@ -24,9 +24,10 @@ def classifier():
     return shared_classifier(str(DEFAULT_MODEL_PATH))
 
 
-def test_the_committed_model_card_reports_at_least_99_60_percent_on_mnist_test():
+def test_the_committed_model_card_reports_at_least_99_70_percent_on_mnist_test():
+    # Issue 10's floor for MNIST's test set.
     card = read_model_card(DEFAULT_MODEL_PATH)
-    assert card["test_accuracy"] >= 0.996
+    assert card["test_accuracy"] >= 0.997
     assert set(card["per_class_accuracy"]) == {str(d) for d in range(10)}
     assert card["data"]["mnist_train_images"] + card["data"]["validation_images"] == 60000
 
@@ -34,7 +35,7 @@ def test_the_committed_model_card_reports_at_least_99_60_percent_on_mnist_test()
 def test_the_committed_model_really_scores_what_its_card_says(classifier):
     test = load_mnist_arrays()[1]
     accuracy = float((classifier.digit_probabilities(test.images).argmax(axis=1) == test.labels).mean())
-    assert accuracy >= 0.996
+    assert accuracy >= 0.997
     assert accuracy == pytest.approx(read_model_card(DEFAULT_MODEL_PATH)["test_accuracy"], abs=1e-4)
 
 
