@@ -329,8 +329,9 @@ def _window_for_strokes(grey, flat, paper, canvas, factor: int) -> int:
     widest = 3
     for estimate, sign in ((paper, 1.0), (canvas, -1.0)):
         ink = sign * (estimate - flat)
-        # Half the strongest ink: a measure that holds however much of the picture the digit covers.
-        strong = ink > 0.5 * float(np.percentile(ink, 99))
+        # A quarter of the strongest ink: a measure that holds however much of the picture the digit
+        # covers, and keeps a faint pen's strokes beside a shadow's far stronger edge.
+        strong = ink > max(0.25 * float(np.percentile(ink, 99)), _threshold(ink))
         if strong.sum() < 3:
             continue
         # What runs into the border (a table, a shadow) is not a stroke; strokes are inside.
@@ -434,12 +435,14 @@ def ink_map(grey: np.ndarray) -> np.ndarray | None:
             ink, strong = np.where(edges, 0.0, ink), strong & ~edges
         if not strong.any():
             continue
-        full_ink = float(np.percentile(ink[strong], 90))
+        # Judged on the ink inside the picture: what runs into its border in the wrong polarity (the
+        # light rim of a page against a dark table) would look as far from the median as real ink,
+        # and the edge of a shadow, far darker than a faint pen, would set the scale of its strength.
+        # (Not when what is inside is only dirt beside a digit drawn out to the border.)
+        inside = _inside_picture(strong)
+        full_ink = float(np.percentile(ink[inside if inside.sum() >= 0.1 * strong.sum() else strong], 90))
         if full_ink < threshold * 1.5:
             continue  # nothing stands out of the noise by much: paper texture, not ink
-        # Judged on the ink inside the picture: what runs into its border in the wrong polarity (the
-        # light rim of a page against a dark table) would look as far from the median as real ink.
-        inside = _inside_picture(strong)
         if sign < 0 and float(np.median(canvas[inside])) > LIGHT_INK_SURFACE:
             continue  # light "ink" on a light surface: the bright side of a shadow's or a page's edge
         distance = sign * (typical - float(np.median(grey[inside])))

@@ -109,3 +109,18 @@ def test_a_photo_showing_the_table_round_the_page_corner_and_a_shadow_reads_the_
     page[400 : 400 + strokes.shape[0], 280 : 280 + strokes.shape[1]] *= 1 - 0.6 * strokes
     page += rng.normal(0, 0.01, page.shape)
     assert classifier.read_upload(as_jpeg(page)).digits == "95306"
+
+
+@pytest.mark.parametrize("edge_blur", [6, 12, 20])
+def test_a_faint_number_below_a_shadow_falling_from_the_top_is_read(classifier, edge_blur):
+    # A shadow reaching in from the top edge, its curved rim far darker than the faint pen (6% of the
+    # paper's brightness): the rim must neither set the scale of the ink's strength nor the width of
+    # a stroke (which sizes the paper estimate that follows the rim).
+    rng = np.random.default_rng(7)
+    y, x = np.mgrid[0:1000, 0:1100]
+    shadow = ((x - 600) ** 2 / 520**2 + (y + 120) ** 2 / 420**2 < 1).astype(np.float32)
+    page = 0.85 * (1 - 0.4 * ndimage.gaussian_filter(shadow, edge_blur))
+    strokes = digits_line("5480", scale=3)
+    page[620 : 620 + strokes.shape[0], 250 : 250 + strokes.shape[1]] -= 0.06 * strokes
+    page += rng.normal(0, 0.01, page.shape)
+    assert classifier.read_upload(as_jpeg(page)).digits == "5480"
