@@ -440,7 +440,8 @@ def ink_map(grey: np.ndarray) -> np.ndarray | None:
         # and the edge of a shadow, far darker than a faint pen, would set the scale of its strength.
         # (Not when what is inside is only dirt beside a digit drawn out to the border.)
         inside = _inside_picture(strong)
-        full_ink = float(np.percentile(ink[inside if inside.sum() >= 0.1 * strong.sum() else strong], 90))
+        measured = inside if inside.sum() >= 0.1 * strong.sum() else strong
+        full_ink = float(np.percentile(ink[measured], 90))
         if full_ink < threshold * 1.5:
             continue  # nothing stands out of the noise by much: paper texture, not ink
         if sign < 0 and float(np.median(canvas[inside])) > LIGHT_INK_SURFACE:

@@ -99,10 +99,9 @@ class NumberLayout:
         owner = self.owner[top:bottom, left:right]
         clusters = {p.cluster for p in self.pieces[start:stop]}
         mine = np.isin(owner, [p.label for p in self.pieces if p.cluster in clusters])
-        if any(p.cluster in clusters for p in self.pieces[:start] + self.pieces[stop:]):
-            # A window over a cut cluster: its own columns only (the margin is for soft edges).
-            mine[:, : run_left - left] = False
-            mine[:, run_right - left :] = False
+        # The run's own columns only (the margin is for soft edges): whole clusters lie within them anyway.
+        mine[:, : run_left - left] = False
+        mine[:, run_right - left :] = False
         mask = ndimage.binary_dilation(mine, iterations=2) & ((owner == 0) | mine)
         return to_mnist_field(np.where(mask, self.ink[top:bottom, left:right], 0.0))
 
