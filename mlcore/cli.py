@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from mlcore.paths import DEFAULT_MODEL_PATH
+from mlcore.paths import DEFAULT_CLUSTER_READER_PATH, DEFAULT_MODEL_PATH
 from mlcore.retrain import RetrainConfig  # no TensorFlow at import
 
 
@@ -52,6 +52,36 @@ def _synthesize(args: argparse.Namespace) -> int:
     np.savez_compressed(args.out, x_train=extra.images, y_train=extra.labels)
     counts = np.bincount(extra.labels, minlength=11)
     print(f"Wrote {len(extra)} examples to {args.out}: per class {counts.tolist()} (10 = not one digit)")
+    return 0
+
+
+def _synthesize_clusters(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from mlcore.data import load_mnist
+    from mlcore.sequence import save_sequence_set
+    from mlcore.training_data import build_sequence_set
+
+    inputs, texts = build_sequence_set(
+        load_mnist().train, numbers=args.numbers, non_digits=args.non_digits, seed=args.seed
+    )
+    save_sequence_set(args.out, inputs, texts)
+    lengths = sorted(Counter(len(text) for text in texts).items())
+    print(f"Wrote {len(texts)} clusters to {args.out}: per number of digits {lengths}")
+    return 0
+
+
+def _train_cluster_reader(args: argparse.Namespace) -> int:
+    from mlcore.sequence import load_sequence_set, save_sequence_reader, train_sequence_reader
+
+    inputs, texts = [], []
+    for path in args.data:
+        more_inputs, more_texts = load_sequence_set(path)
+        inputs, texts = inputs + more_inputs, texts + more_texts
+    validation = load_sequence_set(args.validation) if args.validation else None
+    model = train_sequence_reader(inputs, texts, epochs=args.epochs, validation=validation)
+    card = save_sequence_reader(model, args.out, version=args.version, examples=len(texts))
+    print(json.dumps(card, indent=2))
     return 0
 
 
@@ -163,6 +193,26 @@ def main(argv: list[str] | None = None) -> int:
     synthesize.add_argument("--non-digits", type=int, default=2000, help="pictures with no digit, cut as numbers")
     synthesize.add_argument("--seed", type=int, default=0)
     synthesize.set_defaults(handler=_synthesize)
+
+    clusters = commands.add_parser(
+        "synthesize-clusters",
+        help="touching numbers from MNIST training digits drawn as pictures: each cluster of ink and its digits",
+    )
+    clusters.add_argument("--out", type=Path, required=True, metavar="FILE.npz")
+    clusters.add_argument("--numbers", type=int, default=24000, help="numbers drawn (most of them touching)")
+    clusters.add_argument("--non-digits", type=int, default=3000, help="pictures with no digit (their wide clusters)")
+    clusters.add_argument("--seed", type=int, default=0)
+    clusters.set_defaults(handler=_synthesize_clusters)
+
+    cluster_reader = commands.add_parser(
+        "train-cluster-reader", help="train the reader of touching digits (mlcore.sequence) on synthesized clusters"
+    )
+    cluster_reader.add_argument("--data", type=Path, action="append", required=True, metavar="FILE.npz")
+    cluster_reader.add_argument("--validation", type=Path, metavar="FILE.npz")
+    cluster_reader.add_argument("--out", type=Path, default=DEFAULT_CLUSTER_READER_PATH)
+    cluster_reader.add_argument("--epochs", type=int, default=12)
+    cluster_reader.add_argument("--version", required=True)
+    cluster_reader.set_defaults(handler=_train_cluster_reader)
 
     evaluate = commands.add_parser(
         "evaluate", help="accuracy, per-class figures and confusion matrix on MNIST's test set"

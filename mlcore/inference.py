@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mlcore.paths import DEFAULT_MODEL_PATH, model_card_path
-from mlcore.preprocessing import DEFAULT_MAX_PIXELS, ImageError, decode_image
+from mlcore.paths import DEFAULT_CLUSTER_READER_PATH, DEFAULT_MODEL_PATH, model_card_path
+from mlcore.preprocessing import DEFAULT_MAX_PIXELS, ImageError, decode_image, to_mnist_field
 from mlcore.reading import DigitReading, NumberReading
-from mlcore.segmentation import FLAG_BELOW, SMALL_MARK, NumberLayout, best_grouping, find_number
+from mlcore.segmentation import FLAG_BELOW, SMALL_MARK, NumberLayout, best_grouping, cluster_spans, find_number
+from mlcore.sequence import STEP, SequenceDigit, batch_of, decode
 
 # A flagged mark smaller than this share of the picture's shorter side (and never more than a few pixels in a
 # small drawing) is a speck of dirt or noise, not writing: a picture holding only such marks has no digit.
@@ -75,11 +76,13 @@ class DigitClassifier:
 
     model: object
     card: dict = field(default_factory=dict)
+    # The reader of touching digits (mlcore.sequence); without it, clusters are read piece by piece only.
+    cluster_reader: object | None = None
 
     def __post_init__(self) -> None:
         import tensorflow as tf
 
-        model = self.model
+        model, cluster_reader = self.model, self.cluster_reader
         # A tf.function with a free batch dimension is traced once and reused for every call;
         # Keras' predict() would build a dataset and a loop for each image (~50 ms of overhead).
         self._forward = tf.function(
@@ -88,10 +91,20 @@ class DigitClassifier:
             jit_compile=False,
         )
         self._forward(tf.zeros((1, 28, 28, 1)))  # trace now, not on the first upload
+        if cluster_reader is not None:
+            self._read_clusters = tf.function(
+                lambda x: cluster_reader(x, training=False),
+                input_signature=[tf.TensorSpec(shape=(None, 28, None, 1), dtype=tf.float32)],
+                jit_compile=False,
+            )
+            self._read_clusters(tf.zeros((1, 28, 64, 1)))
 
     @classmethod
-    def load(cls, path: Path | str = DEFAULT_MODEL_PATH) -> DigitClassifier:
-        return cls(model=load_keras_model(path), card=read_model_card(path))
+    def load(
+        cls, path: Path | str = DEFAULT_MODEL_PATH, cluster_reader_path: Path | str = DEFAULT_CLUSTER_READER_PATH
+    ) -> DigitClassifier:
+        cluster_reader = load_keras_model(cluster_reader_path) if Path(cluster_reader_path).is_file() else None
+        return cls(model=load_keras_model(path), card=read_model_card(path), cluster_reader=cluster_reader)
 
     @property
     def version(self) -> str:
@@ -112,6 +125,22 @@ class DigitClassifier:
         """(N, 10): each input's digit probabilities. A model with an 11th "not one digit" output
         leaves that share out, so a fragment or a pair of digits has no likely digit."""
         return self.probabilities(pixels)[:, :10]
+
+    def cluster_readings(self, layouts: list[NumberLayout]) -> list[dict[tuple[int, int], list[SequenceDigit]]]:
+        """For each layout, the digits the cluster reader finds in each cluster that was cut (one
+        too wide to be surely one digit), keyed by the cluster's [start, stop) pieces; one batch for all."""
+        found: list[dict[tuple[int, int], list[SequenceDigit]]] = [{} for _ in layouts]
+        if self.cluster_reader is None:
+            return found
+        wanted = [(i, span) for i, layout in enumerate(layouts) for span in _cut_clusters(layout)]
+        if not wanted:
+            return found
+        inputs = [layouts[i].cluster_input(*span) for i, span in wanted]
+        batch, widths = batch_of(inputs)
+        columns = self._read_clusters(batch).numpy()
+        for (i, span), column_probabilities, width in zip(wanted, columns, widths, strict=True):
+            found[i][span] = decode(column_probabilities, int(width))
+        return found
 
     def read_uploads(
         self, uploads: list[bytes], max_pixels: int = DEFAULT_MAX_PIXELS, max_decoded_bytes: int | None = None
@@ -138,6 +167,7 @@ class DigitClassifier:
             timings.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         probabilities = self.digit_probabilities(np.concatenate(inputs)) if inputs else np.zeros((0, 10))
+        clusters = iter(self.cluster_readings([layout for layout in layouts if isinstance(layout, NumberLayout)]))
         inference_ms = (time.perf_counter() - started) * 1000 / max(len(inputs), 1)
         results: list[NumberReading | ImageError] = []
         row = picture = 0
@@ -149,7 +179,7 @@ class DigitClassifier:
                 results.append(NumberReading(picture_size=size, preprocess_ms=preprocess_ms))
                 continue
             runs = probabilities[row : row + len(layout.runs)]
-            readings = tuple(_digit_readings(layout, runs, inputs[picture], picture_size=size))
+            readings = tuple(_digit_readings(layout, runs, inputs[picture], next(clusters), picture_size=size))
             row, picture = row + len(layout.runs), picture + 1
             results.append(
                 NumberReading(readings, picture_size=size, preprocess_ms=preprocess_ms, inference_ms=inference_ms)
@@ -192,14 +222,66 @@ def shared_classifier(path: str = str(DEFAULT_MODEL_PATH)) -> DigitClassifier:
     return DigitClassifier.load(path)
 
 
+@dataclass(frozen=True)
+class _Group:
+    """A digit (or flagged mark) of the number before it becomes a DigitReading: its columns and box
+    in the layout's ink map, the model's reading of it and what the model saw."""
+
+    box: tuple[int, int, int, int]  # (left, top, right, bottom) in the ink map
+    probabilities: np.ndarray  # the 10 digit probabilities
+    model_input: np.ndarray
+
+    @property
+    def flagged(self) -> bool:
+        return float(self.probabilities.max()) < FLAG_BELOW
+
+
+def _cut_clusters(layout: NumberLayout) -> list[tuple[int, int]]:
+    """The clusters the segmentation cut: wide enough to be several touching digits."""
+    return [(start, stop) for start, stop in cluster_spans(layout.pieces) if stop - start > 1]
+
+
+def _piece_groups(layout: NumberLayout, run_probabilities: np.ndarray, run_inputs: np.ndarray) -> list[_Group]:
+    """The best grouping of the pieces into digits, each read by the CNN."""
+    return [
+        _Group(layout.run_box(start, stop), run_probabilities[index], run_inputs[index])
+        for start, stop, index in best_grouping(len(layout.pieces), layout.runs, run_probabilities)
+    ]
+
+
+def _sequence_groups(layout: NumberLayout, span: tuple[int, int], digits: list[SequenceDigit]) -> list[_Group]:
+    """The digits the cluster reader found in a cluster, each given the cluster's columns from halfway
+    to its left neighbour's peak to halfway to its right one's (touching digits share columns, so
+    this is where one mostly gives way to the next)."""
+    left, _, right, _ = layout.run_box(*span)
+    cluster = layout.pieces[span[0]].cluster
+    inked = np.flatnonzero(layout.cluster_input(*span).max(axis=0) > 0)
+    first, last = int(inked[0]), int(inked[-1]) + 1
+    centres = [((d.first + d.last + 1) * STEP / 2 - first) / max(last - first, 1) for d in digits]
+    edges = [0.0] + [(a + b) / 2 for a, b in zip(centres, centres[1:], strict=False)] + [1.0]
+    columns = [int(round(left + share * (right - left))) for share in edges]
+    groups = []
+    for digit, low, high in zip(digits, columns, columns[1:], strict=False):
+        box = layout.ink_box(max(low, left), max(high, low + 1), {cluster})
+        if box is None:
+            continue  # no stroke of the cluster in those columns: nothing to show or store
+        window = layout.window(box[0], box[2], {cluster})
+        groups.append(_Group(box, digit.probabilities, to_mnist_field(window)))
+    return groups
+
+
 def _digit_readings(
     layout: NumberLayout,
     run_probabilities: np.ndarray,
     run_inputs: np.ndarray,
+    cluster_digits: dict[tuple[int, int], list[SequenceDigit]] | None = None,
     *,
     picture_size: tuple[int, int] | None = None,
 ) -> list[DigitReading]:
-    """The digits of the best grouping of the layout's pieces, left to right.
+    """The digits of the number, left to right.
+
+    Pieces are grouped into digits by the CNN's readings (`best_grouping`), except in clusters
+    of touching digits, whose digits the cluster reader found (`cluster_digits`, by span).
 
     A group the model cannot read as one digit is flagged. A flagged mark that cannot be part of
     the number is left out: one much smaller than the digits (a comma, a dash, dirt), one far
@@ -208,33 +290,41 @@ def _digit_readings(
     """
     height = layout.line_height
     speck = max(SPECK_PIXELS, SPECK_OF_PICTURE * min(picture_size)) if picture_size else 0.0
+    candidates = _piece_groups(layout, run_probabilities, run_inputs)
+    for span, digits in (cluster_digits or {}).items():
+        if len(digits) < 2:
+            # No digit (a word, a scribble): the pieces' reading flags it. One digit (a wide 0, a 7 with a
+            # long bar): the CNN reads single digits better than the cluster reader.
+            continue
+        left, _, right, _ = layout.run_box(*span)
+        candidates = [g for g in candidates if not left <= (g.box[0] + g.box[2]) / 2 < right]
+        candidates += _sequence_groups(layout, span, digits)
+    candidates.sort(key=lambda g: g.box[0] + g.box[2])
     groups = []
-    for start, stop, index in best_grouping(len(layout.pieces), layout.runs, run_probabilities):
-        left, top, right, bottom = layout.run_box(start, stop)
+    for group in candidates:
+        left, top, right, bottom = group.box
         size = max(right - left, bottom - top)
-        flagged = float(run_probabilities[index].max()) < FLAG_BELOW
-        if flagged and (size < SMALL_MARK * height or right - left > 2 * height or bottom - top > 1.8 * height):
+        if group.flagged and (size < SMALL_MARK * height or right - left > 2 * height or bottom - top > 1.8 * height):
             continue
-        box_left, box_top, box_right, box_bottom = layout.original_box(start, stop)
-        if flagged and max(box_right - box_left, box_bottom - box_top) < speck:
+        box_left, box_top, box_right, box_bottom = layout.original(group.box)
+        if group.flagged and max(box_right - box_left, box_bottom - box_top) < speck:
             continue
-        groups.append((start, stop, index, flagged, left, right))
+        groups.append(group)
     # Something unreadable beside the number, well apart from it, is not one of its digits.
-    while len(groups) > 1 and groups[0][3] and groups[1][4] - groups[0][5] > height:
+    while len(groups) > 1 and groups[0].flagged and groups[1].box[0] - groups[0].box[2] > height:
         groups.pop(0)
-    while len(groups) > 1 and groups[-1][3] and groups[-1][4] - groups[-2][5] > height:
+    while len(groups) > 1 and groups[-1].flagged and groups[-1].box[0] - groups[-2].box[2] > height:
         groups.pop()
     readings = []
-    for start, stop, index, flagged, _, _ in groups:
-        probabilities = run_probabilities[index]
-        likeliest = int(probabilities.argmax())
+    for group in groups:
+        likeliest = int(group.probabilities.argmax())
         readings.append(
             DigitReading(
-                digit=None if flagged else likeliest,
-                confidence=float(probabilities[likeliest]),
-                probabilities=[float(p) for p in probabilities],
-                box=layout.original_box(start, stop),
-                model_input=run_inputs[index],
+                digit=None if group.flagged else likeliest,
+                confidence=float(group.probabilities[likeliest]),
+                probabilities=[float(p) for p in group.probabilities],
+                box=layout.original(group.box),
+                model_input=group.model_input,
             )
         )
     return readings

@@ -510,23 +510,7 @@ def to_mnist_field(ink: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(ink.max(axis=1) > 0)
     cols = np.flatnonzero(ink.max(axis=0) > 0)
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    longest = max(crop.shape)
-    # Very thin pen strokes would vanish in a 20-pixel box: widen them to MNIST's proportion.
-    wanted = MNIST_STROKE_RATIO * longest
-    width = _stroke_width(crop > 0.5)
-    if width < wanted * 0.6:
-        grow = int(round((wanted * 0.8 - width) / 2))
-        if grow > 0:
-            crop = np.pad(crop, grow)
-            crop = ndimage.grey_dilation(crop, footprint=_disk(grow))
-    elif width > wanted * 1.6:
-        # A marker's strokes nearly close the loops of a 6 or an 8: thin them back to MNIST's width,
-        # as long as that keeps most of the digit (an erosion must not wipe out a short stroke).
-        shrink = int(round((width - wanted * 1.2) / 2))
-        if shrink > 0:
-            thinner = ndimage.grey_erosion(crop, footprint=_disk(shrink))
-            if (thinner > 0.5).sum() > 0.25 * (crop > 0.5).sum():
-                crop = thinner
+    crop = normalise_stroke_width(crop, max(crop.shape))
     scale = 20.0 / max(crop.shape)
     size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
     scaled = np.asarray(Image.fromarray(crop.astype(np.float32), "F").resize(size, Image.Resampling.BOX))
@@ -541,6 +525,27 @@ def to_mnist_field(ink: np.ndarray) -> np.ndarray:
     shift_col = int(np.clip(round(13.5 - centre_col), -left, 28 - left - scaled.shape[1]))
     field = np.roll(field, (shift_row, shift_col), axis=(0, 1))
     return np.round(field * 255).astype(np.uint8)
+
+
+def normalise_stroke_width(crop: np.ndarray, size: int) -> np.ndarray:
+    """The ink with strokes near MNIST's width for a digit `size` pixels tall (or wide), shape kept."""
+    # Very thin pen strokes would vanish when shrunk to MNIST's 20 pixels: widen them to MNIST's proportion.
+    wanted = MNIST_STROKE_RATIO * size
+    width = _stroke_width(crop > 0.5)
+    if width < wanted * 0.6:
+        grow = int(round((wanted * 0.8 - width) / 2))
+        if grow > 0:
+            crop = np.pad(crop, grow)
+            crop = ndimage.grey_dilation(crop, footprint=_disk(grow))
+    elif width > wanted * 1.6:
+        # A marker's strokes nearly close the loops of a 6 or an 8: thin them back to MNIST's width,
+        # as long as that keeps most of the digit (an erosion must not wipe out a short stroke).
+        shrink = int(round((width - wanted * 1.2) / 2))
+        if shrink > 0:
+            thinner = ndimage.grey_erosion(crop, footprint=_disk(shrink))
+            if (thinner > 0.5).sum() > 0.25 * (crop > 0.5).sum():
+                crop = thinner
+    return crop
 
 
 def _disk(radius: int) -> np.ndarray:

@@ -24,6 +24,7 @@ from PIL import Image
 from scipy import ndimage
 
 from mlcore.preprocessing import DETAIL_SIZE, grey_copy, ink_map, to_mnist_field, working_factor
+from mlcore.sequence import sequence_input
 
 # Ink counts as part of a stroke from this strength (0..1) when it touches ink at least SEED_INK.
 # The low level keeps faint pen strokes whole; the seed keeps noise out.
@@ -92,25 +93,48 @@ class NumberLayout:
         touching digits cross, and no cut gives each digit all of its own ink and none of its
         neighbour's, so the model reads the window, a neighbour's stroke ends included.
         """
-        run_left, top, run_right, bottom = self.run_box(start, stop)
+        left, _, right, _ = self.run_box(start, stop)
+        return to_mnist_field(self.window(left, right, {p.cluster for p in self.pieces[start:stop]}))
+
+    def window(self, left: int, right: int, clusters: set[int]) -> np.ndarray:
+        """The ink of the clusters' strokes in columns [left, right), cropped to their rows."""
+        chosen = [p for p in self.pieces if p.cluster in clusters]
+        top, bottom = min(p.top for p in chosen), max(p.bottom for p in chosen)
         # Soft edges reach 2 pixels beyond the stroke pixels; take them, but not other clusters' strokes.
-        top, left = max(top - 2, 0), max(run_left - 2, 0)
-        bottom, right = min(bottom + 2, self.ink.shape[0]), min(run_right + 2, self.ink.shape[1])
-        owner = self.owner[top:bottom, left:right]
-        clusters = {p.cluster for p in self.pieces[start:stop]}
-        mine = np.isin(owner, [p.label for p in self.pieces if p.cluster in clusters])
-        # The run's own columns only (the margin is for soft edges): whole clusters lie within them anyway.
-        mine[:, : run_left - left] = False
-        mine[:, run_right - left :] = False
+        top, low = max(top - 2, 0), max(left - 2, 0)
+        bottom, high = min(bottom + 2, self.ink.shape[0]), min(right + 2, self.ink.shape[1])
+        owner = self.owner[top:bottom, low:high]
+        mine = np.isin(owner, [p.label for p in chosen])
+        # The window's own columns only (the margin is for soft edges): whole clusters lie within them anyway.
+        mine[:, : left - low] = False
+        mine[:, right - low :] = False
         mask = ndimage.binary_dilation(mine, iterations=2) & ((owner == 0) | mine)
-        return to_mnist_field(np.where(mask, self.ink[top:bottom, left:right], 0.0))
+        return np.where(mask, self.ink[top:bottom, low:high], 0.0)
 
     def model_inputs(self) -> np.ndarray:
         """(len(runs), 28, 28): every candidate digit, for one batch through the model."""
         return np.stack([self.model_input(start, stop) for start, stop in self.runs])
 
+    def cluster_input(self, start: int, stop: int) -> np.ndarray:
+        """The cluster of pieces [start, stop), whole, as the cluster reader's input (mlcore.sequence)."""
+        left, _, right, _ = self.run_box(start, stop)
+        return sequence_input(self.window(left, right, {self.pieces[start].cluster}))
+
+    def ink_box(self, left: int, right: int, clusters: set[int]) -> tuple[int, int, int, int] | None:
+        """The box of the clusters' strokes in columns [left, right), or None when none lies there."""
+        labels = [p.label for p in self.pieces if p.cluster in clusters]
+        mine = np.isin(self.owner[:, left:right], labels)
+        rows, cols = np.flatnonzero(mine.any(axis=1)), np.flatnonzero(mine.any(axis=0))
+        if rows.size == 0:
+            return None
+        return (left + int(cols[0]), int(rows[0]), left + int(cols[-1]) + 1, int(rows[-1]) + 1)
+
     def original_box(self, start: int, stop: int) -> tuple[int, int, int, int]:
-        left, top, right, bottom = self.run_box(start, stop)
+        return self.original(self.run_box(start, stop))
+
+    def original(self, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        """A box in the ink map as a box in the original picture's pixels."""
+        left, top, right, bottom = box
         x0, y0 = self.offset
         return (
             int(left * self.scale + x0),
@@ -358,6 +382,16 @@ def candidate_cuts(mask: np.ndarray, line_height: float) -> list[int]:
     return sorted(cuts)
 
 
+def cluster_spans(pieces: list[InkPiece]) -> list[tuple[int, int]]:
+    """[start, stop) of the pieces of each cluster of ink, left to right."""
+    spans, start = [], 0
+    for stop in range(1, len(pieces) + 1):
+        if stop == len(pieces) or pieces[stop].cluster != pieces[start].cluster:
+            spans.append((start, stop))
+            start = stop
+    return spans
+
+
 def candidate_runs(pieces: list[InkPiece], line_height: float) -> list[tuple[int, int]]:
     """Every run of consecutive pieces narrow enough to be one digit, and every whole cluster.
 
@@ -371,12 +405,9 @@ def candidate_runs(pieces: list[InkPiece], line_height: float) -> list[tuple[int
             if stop > start + 1 and width > MAX_DIGIT_WIDTH * line_height:
                 break
             runs.append((start, stop))
-    start = 0
-    for stop in range(1, len(pieces) + 1):
-        if stop == len(pieces) or pieces[stop].cluster != pieces[start].cluster:
-            if (start, stop) not in runs:
-                runs.append((start, stop))
-            start = stop
+    for span in cluster_spans(pieces):
+        if span not in runs:
+            runs.append(span)
     return runs
 
 

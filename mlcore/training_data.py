@@ -28,7 +28,7 @@ from scipy import ndimage
 
 from mlcore.data import DigitSet
 from mlcore.preprocessing import decode_image, to_mnist_field
-from mlcore.segmentation import find_number
+from mlcore.segmentation import cluster_spans, find_number
 
 NOT_ONE_DIGIT = 10
 # Letters that do not look like a digit (no O, l, I, S, Z, B, G, g, q, b, s, z, T...).
@@ -231,3 +231,75 @@ def build_extra_training_set(
     with ProcessPoolExecutor(max_workers=workers) as pool:
         sets = list(pool.map(_job, jobs))
     return DigitSet(np.concatenate([s.images for s in sets]), np.concatenate([s.labels for s in sets]))
+
+
+def cluster_sequences(images: np.ndarray, labels: np.ndarray, count: int, seed: int) -> tuple[list, list[str]]:
+    """The clusters of ink the segmentation finds in rendered numbers, each with the digits it holds.
+
+    Mostly touching numbers (one cluster of 2-10 digits), some with tight or wide gaps (clusters of
+    one digit, a wide one among them), so the sequence reader also learns that a wide 0 or a 7 with
+    a long bar is one digit. A cluster that cuts through a digit's box is left out (its label is unclear).
+    """
+    from mlcore.sequence import sequence_input
+    from mlcore.synthesis import synthetic_number
+
+    rng = np.random.default_rng(seed)
+    inputs, texts = [], []
+    for _ in range(count):
+        gap = "touching" if rng.random() < 0.75 else ("tight", "wide")[rng.integers(2)]
+        length = int(rng.integers(2, 11))
+        chosen = rng.integers(0, len(images), size=length)
+        picture = synthetic_number(images[chosen], labels[chosen], rng, gap=gap)
+        layout = find_number(decode_image(picture.data))
+        if layout is None:
+            continue
+        true_boxes = np.asarray(picture.boxes, dtype=np.float64)
+        for start, stop in cluster_spans(layout.pieces):
+            covered = _coverage(np.asarray(layout.original_box(start, stop), dtype=np.float64), true_boxes)
+            if ((covered > 0.3) & (covered < 0.7)).any() or not (covered >= 0.7).any():
+                continue
+            if gap != "touching" and rng.random() < 0.7:
+                continue  # enough of single digits
+            left, _, right, _ = layout.run_box(start, stop)
+            inputs.append(sequence_input(layout.window(left, right, {layout.pieces[start].cluster})))
+            texts.append("".join(str(int(label)) for label in labels[chosen][covered >= 0.7]))
+    return inputs, texts
+
+
+def non_digit_clusters(count: int, seed: int) -> tuple[list, list[str]]:
+    """The wide clusters the segmentation finds in pictures with no digit (a printed word, a scribble,
+    a shadow's edge), each labelled with no digits at all: the sequence reader learns to find none
+    there, and the number's reading then falls back to the pieces, which the CNN flags."""
+    from mlcore.sequence import sequence_input
+    from mlcore.synthesis import synthetic_non_digit
+
+    rng = np.random.default_rng(seed)
+    inputs = []
+    for _ in range(count):
+        layout = find_number(decode_image(synthetic_non_digit(rng).data))
+        if layout is None:
+            continue
+        for start, stop in cluster_spans(layout.pieces):
+            if stop - start > 1:  # only clusters that were cut reach the sequence reader
+                left, _, right, _ = layout.run_box(start, stop)
+                inputs.append(sequence_input(layout.window(left, right, {layout.pieces[start].cluster})))
+    return inputs, [""] * len(inputs)
+
+
+def _sequence_job(args: tuple) -> tuple[list, list[str]]:
+    kind, images, labels, count, seed = args
+    return cluster_sequences(images, labels, count, seed) if kind == "numbers" else non_digit_clusters(count, seed)
+
+
+def build_sequence_set(
+    train: DigitSet, *, numbers: int, non_digits: int, seed: int, workers: int | None = None
+) -> tuple[list, list[str]]:
+    """The clusters of `numbers` rendered numbers from the training split and of `non_digits` pictures
+    with no digit, made in parallel."""
+    workers = workers or os.cpu_count() or 1
+    parts = workers * 4
+    jobs = [("numbers", train.images, train.labels, numbers // parts, seed * 1000 + part) for part in range(parts)]
+    jobs += [("non_digits", None, None, non_digits // parts, seed * 1000 + 500 + part) for part in range(parts)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        made = list(pool.map(_sequence_job, jobs))
+    return [x for inputs, _ in made for x in inputs], [t for _, texts in made for t in texts]

@@ -7,8 +7,9 @@ from scipy import ndimage
 
 from mlcore.inference import shared_classifier
 from mlcore.paths import DEFAULT_MODEL_PATH
-from mlcore.synthesis import synthetic_non_digit
-from tests.images import encode, mnist_example, number_photo
+from mlcore.sequence import STEP, decode
+from mlcore.synthesis import synthetic_non_digit, synthetic_number
+from tests.images import encode, mnist_example, mnist_test_digits, number_photo
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +125,37 @@ def test_a_faint_number_below_a_shadow_falling_from_the_top_is_read(classifier, 
     page[620 : 620 + strokes.shape[0], 250 : 250 + strokes.shape[1]] -= 0.06 * strokes
     page += rng.normal(0, 0.01, page.shape)
     assert classifier.read_upload(as_jpeg(page)).digits == "5480"
+
+
+def test_a_long_number_whose_digits_all_touch_is_read_whole_with_a_box_on_each_digit(classifier):
+    # Every digit's strokes cross its neighbours' (one cluster of ink): no cut separates them, so the
+    # cluster reader reads the whole cluster; each digit's box still lands on that digit.
+    rng = np.random.default_rng(31)
+    images, labels = mnist_test_digits()
+    read = 0
+    for _ in range(10):
+        chosen = rng.choice(len(images), size=6, replace=False)
+        picture = synthetic_number(images[chosen], labels[chosen], rng, pen="ordinary", gap="touching")
+        reading = classifier.read_upload(picture.data)
+        if reading.digits != picture.text:
+            continue
+        read += 1
+        for (left, _, right, _), (true_left, _, true_right, _) in zip(reading.boxes, picture.boxes, strict=True):
+            assert true_left <= (left + right) / 2 <= true_right
+    assert read >= 6  # 0 without the cluster reader
+
+
+def test_a_scribble_or_a_printed_word_across_the_line_is_flagged_not_read_as_touching_digits(classifier):
+    rng = np.random.default_rng(32)
+    for kind in ["printed", "scribble"] * 6:
+        reading = classifier.read_upload(synthetic_non_digit(rng, kind=kind).data)
+        assert reading.digits == "" or reading.flagged, (kind, reading.digits)
+
+
+def test_repeated_digits_stay_apart_and_a_digit_spread_over_columns_is_read_once():
+    # The cluster reader's columns: 1, 1 (one digit over two columns), no digit, 1 again, then 7.
+    blank, one, seven = np.eye(11)[10], np.eye(11)[1], np.eye(11)[7]
+    columns = np.stack([blank, one * 0.9 + blank * 0.1, one, blank, one, seven, blank])
+    digits = decode(columns, width=7 * STEP)
+    assert [d.digit for d in digits] == [1, 1, 7]
+    assert digits[0].probabilities[1] == pytest.approx(1.0) and (digits[0].first, digits[0].last) == (1, 2)
