@@ -213,8 +213,9 @@ def locate_number(ink: np.ndarray, *, cut: bool = True) -> NumberLayout | None:
     edges = _straight_edges(labels, slices)
     inside = [i for i in range(count) if i not in edges and not _touches_border(slices[i], labels.shape)]
     # Digits are written inside the picture: what runs into its border (a table beyond the page, a
-    # shadow's edge) is left out, unless it is all there is (a drawing that fills its canvas).
-    candidates = inside or [i for i in range(count) if i not in edges]
+    # shadow's edge) is left out, unless it is all there is (a drawing that fills its canvas). Even
+    # then, a mark running from one border to the opposite one is a page's or a shadow's edge.
+    candidates = inside or [i for i in range(count) if i not in edges and not _spans_picture(slices[i], labels.shape)]
     if not candidates:
         return None
     # Dust is far smaller than any stroke of a digit (even a skipped pen's dash).
@@ -242,6 +243,11 @@ def locate_number(ink: np.ndarray, *, cut: bool = True) -> NumberLayout | None:
         cut_up = _cut_into_pieces(cluster, labels, slices, owner, len(pieces) + 1, line_height if cut else np.inf)
         pieces += [replace(piece, cluster=index) for piece in cut_up]
     return NumberLayout(ink=ink, owner=owner, pieces=pieces, line_height=line_height)
+
+
+def _spans_picture(box: tuple[slice, slice], shape: tuple[int, int]) -> bool:
+    rows, cols = box
+    return (rows.start == 0 and rows.stop == shape[0]) or (cols.start == 0 and cols.stop == shape[1])
 
 
 def _touches_border(box: tuple[slice, slice], shape: tuple[int, int]) -> bool:

@@ -159,3 +159,14 @@ def test_repeated_digits_stay_apart_and_a_digit_spread_over_columns_is_read_once
     digits = decode(columns, width=7 * STEP)
     assert [d.digit for d in digits] == [1, 1, 7]
     assert digits[0].probabilities[1] == pytest.approx(1.0) and (digits[0].first, digits[0].last) == (1, 2)
+
+
+def test_the_page_edge_running_from_top_to_bottom_beside_a_table_is_not_read_as_a_1(classifier):
+    # Blank paper with a dark table beyond its right edge, the edge a little tilted and softened: the
+    # strip along the edge runs from the top border to the bottom one, as no digit written on the page does.
+    rng = np.random.default_rng(8)
+    y, x = np.mgrid[0:900, 0:700]
+    paper = np.where(x < 520 + 0.06 * y, 0.82 - 0.1 * x / 700, 0.08).astype(np.float32)
+    page = ndimage.gaussian_filter(paper, 2.0) + rng.normal(0, 0.01, paper.shape)
+    reading = classifier.read_upload(as_jpeg(page))
+    assert reading.digits == "" or reading.flagged, reading.digits
