@@ -10,7 +10,7 @@ export MNIST_PATH
 # (each test clears it; the shared Redis cache's own tests use TEST_CACHE_URL, under keys of their own).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/digitsite
 EPOCHS ?= 25
-CLUSTER_EPOCHS ?= 8
+CLUSTER_EPOCHS ?= 10
 VERSION ?= $(shell date +%Y%m%d-%H%M)
 BUILD := build
 
@@ -67,7 +67,7 @@ train: install
 		--extra $(BUILD)/extra.npz --epochs 6 --learning-rate 5e-4 --version reader-$(VERSION)
 	$(BIN)/python -m mlcore combine $(BUILD)/mnist_reader.keras $(BUILD)/picture_reader.keras \
 		--version $(VERSION)
-	$(BIN)/python -m mlcore synthesize-clusters --out $(BUILD)/clusters.npz --numbers 24000 --non-digits 3000 --seed 11
+	$(BIN)/python -m mlcore synthesize-clusters --out $(BUILD)/clusters.npz --numbers 48000 --non-digits 4500 --seed 11
 	$(BIN)/python -m mlcore train-cluster-reader --data $(BUILD)/clusters.npz --epochs $(CLUSTER_EPOCHS) \
 		--version clusters-$(VERSION)
 

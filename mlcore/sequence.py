@@ -22,14 +22,16 @@ from mlcore.preprocessing import normalise_stroke_width
 
 HEIGHT = 28
 BODY = 20  # the digits' height inside the input, as MNIST's 20 of 28
-STEP = 4  # input columns per output column (two 2x poolings)
+# Input columns per output column: the second pooling halves the height only, so a narrow 1 squeezed
+# between touching neighbours still gets a column or two of its own (with 4, 1s went missing).
+STEP = 2
 BLANK = 10
 MAX_WIDTH = 512  # a cluster wider than this (about 25 digits) is squeezed to it
 
 
 def sequence_input(ink: np.ndarray) -> np.ndarray:
     """A cluster's ink (0..1, cropped) as the model's (28, W) uint8 input: BODY pixels tall, aspect
-    kept, strokes near MNIST's width, W a multiple of STEP."""
+    kept, strokes near MNIST's width, W a multiple of 4."""
     rows = np.flatnonzero(ink.max(axis=1) > 0)
     cols = np.flatnonzero(ink.max(axis=0) > 0)
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
@@ -40,7 +42,7 @@ def sequence_input(ink: np.ndarray) -> np.ndarray:
     peak = float(scaled.max())
     if peak > 0:
         scaled = np.clip(scaled / max(peak, 0.5) * 1.15, 0.0, 1.0)
-    padded_width = -(-(width + 8) // STEP) * STEP
+    padded_width = -(-(width + 8) // 4) * 4
     field = np.zeros((HEIGHT, padded_width), dtype=np.float32)
     top = (HEIGHT - BODY) // 2
     field[top : top + BODY, 4 : 4 + width] = scaled
@@ -64,16 +66,16 @@ def build_sequence_model():
     inputs = keras.Input(shape=(HEIGHT, None, 1), name="cluster")
     x = inputs
     # One convolution at full size (the costly one), two at each smaller size.
-    for filters, convolutions, pool in ((32, 1, True), (64, 2, True), (96, 2, False)):
+    for filters, convolutions, pool in ((32, 1, (2, 2)), (64, 2, (2, 1)), (96, 2, None)):
         for _ in range(convolutions):
             x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
             x = layers.BatchNormalization()(x)
             x = layers.ReLU()(x)
         if pool:
-            x = layers.MaxPooling2D()(x)
+            x = layers.MaxPooling2D(pool)(x)
     # Columns become time steps: each holds its whole height (7 rows) of features.
     x = layers.Permute((2, 1, 3))(x)
-    x = layers.Reshape((-1, (HEIGHT // STEP) * 96))(x)
+    x = layers.Reshape((-1, (HEIGHT // 4) * 96))(x)
     x = layers.Dense(128, activation="relu")(x)
     x = layers.Dropout(0.2)(x)
     x = layers.Bidirectional(layers.GRU(96, return_sequences=True))(x)
@@ -166,9 +168,9 @@ def train_sequence_reader(
         losses = []
         for index in rng.permutation(len(batches)):
             chosen = batches[index]
-            batch, widths = batch_of([inputs[i] for i in chosen])
+            batch, widths = batch_of([_varied(inputs[i], rng) for i in chosen])
             lengths = np.array([len(texts[i]) for i in chosen], dtype=np.int32)
-            labels = np.zeros((len(chosen), int(lengths.max())), dtype=np.int32)
+            labels = np.zeros((len(chosen), max(1, int(lengths.max()))), dtype=np.int32)
             for row, i in enumerate(chosen):
                 labels[row, : lengths[row]] = [int(c) for c in texts[i]]
             losses.append(float(step(batch, labels, lengths, (widths // STEP).astype(np.int32))))
@@ -179,6 +181,16 @@ def train_sequence_reader(
             message += f", validation exact {exact:.2%}"
         log(message)
     return model
+
+
+def _varied(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A training input a little narrower or wider (handwriting's own variety) and a pixel up or down."""
+    width = pixels.shape[1]
+    new_width = int(round(width * rng.uniform(0.85, 1.15)))
+    stretched = np.asarray(Image.fromarray(pixels).resize((new_width, HEIGHT), Image.Resampling.BILINEAR))
+    varied = np.zeros((HEIGHT, -(-new_width // 4) * 4), dtype=np.uint8)
+    varied[:, :new_width] = stretched
+    return np.roll(varied, int(rng.integers(-1, 2)), axis=0)
 
 
 def read_sequences(model, inputs: list[np.ndarray], batch_size: int = 64) -> list[list[SequenceDigit]]:

@@ -142,7 +142,7 @@ def test_a_long_number_whose_digits_all_touch_is_read_whole_with_a_box_on_each_d
         read += 1
         for (left, _, right, _), (true_left, _, true_right, _) in zip(reading.boxes, picture.boxes, strict=True):
             assert true_left <= (left + right) / 2 <= true_right
-    assert read >= 6  # 0 without the cluster reader
+    assert read >= 7  # 8 of 10 today; 0 without the cluster reader
 
 
 def test_a_scribble_or_a_printed_word_across_the_line_is_flagged_not_read_as_touching_digits(classifier):
