@@ -59,7 +59,8 @@ requeue: install
 
 # The committed model is a pair in one file: a CNN trained on MNIST alone, and a copy of it fine-tuned on
 # what our preprocessing makes of MNIST training digits drawn as photos, scans and drawings (with an 11th
-# answer, "not one digit"). About 70 minutes on 2 cores; see README "How the model is made".
+# answer, "not one digit"); then the cluster reader of touching digits (mlcore/sequence.py, about another hour).
+# About 70 minutes on 2 cores for the pair; see README "How the model is made".
 train: install
 	$(BIN)/python -m mlcore --model $(BUILD)/mnist_reader.keras train --epochs $(EPOCHS) --version mnist-$(VERSION)
 	$(BIN)/python -m mlcore synthesize --out $(BUILD)/extra.npz --seed 3

@@ -45,12 +45,12 @@ def photo_jpeg(digit_pixels: np.ndarray, size: int = 1000) -> bytes:
     return buffer.getvalue()
 
 
-def number_photo_jpeg(digits: np.ndarray, size: tuple[int, int] = (1600, 1200)) -> bytes:
+def number_photo_jpeg(digits: np.ndarray, size: tuple[int, int] = (1600, 1200), gap: str = "tight") -> bytes:
     """A phone photo (1600x1200 JPEG) of a number written in ordinary pen on unevenly lit paper."""
     from mlcore.synthesis import compose_number
 
     width, height = size
-    ink, _ = compose_number(list(digits), 150, "ordinary", "tight", np.random.default_rng(6))
+    ink, _ = compose_number(list(digits), 150, "ordinary", gap, np.random.default_rng(6))
     page = np.full((height, width), 0.85) - np.linspace(0, 0.2, width)[None, :]
     top, left = (height - ink.shape[0]) // 2, (width - ink.shape[1]) // 2
     page[top : top + ink.shape[0], left : left + ink.shape[1]] *= 1 - 0.85 * ink
@@ -97,6 +97,10 @@ def run_benchmarks(model_path: Path, json_output: bool = False) -> dict:
     number = number_photo_jpeg(images[10:16])
     number_read = classifier.read_upload(number).digits
     number_timings = _timed(lambda: classifier.read_upload(number), 50)
+    # The same digits touching: one cluster of ink, read by the cluster reader as well.
+    touching = number_photo_jpeg(images[10:16], gap="touching")
+    touching_read = classifier.read_upload(touching).digits
+    touching_timings = _timed(lambda: classifier.read_upload(touching), 50)
 
     figures = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
@@ -110,6 +114,8 @@ def run_benchmarks(model_path: Path, json_output: bool = False) -> dict:
         "upload_end_to_end": _percentiles(end_to_end),
         "number_6_digits_1600x1200_end_to_end": _percentiles(number_timings),
         "number_read": number_read,
+        "touching_6_digits_1600x1200_end_to_end": _percentiles(touching_timings),
+        "touching_read": touching_read,
         "number_written": "".join(str(d) for d in test.labels[10:16]),
     }
     if json_output:
@@ -124,6 +130,7 @@ def run_benchmarks(model_path: Path, json_output: bool = False) -> dict:
             (f"Model, batch of {BATCH_SIZE}", f"inference_batch_{BATCH_SIZE}"),
             ("Upload end to end (decode..digit)", "upload_end_to_end"),
             ("6-digit number, 1600x1200 JPEG", "number_6_digits_1600x1200_end_to_end"),
+            ("The same, its digits touching", "touching_6_digits_1600x1200_end_to_end"),
         ):
             f = figures[key]
             print(f"{name + ':':<36}p50 {f['p50_ms']:.2f} ms   p95 {f['p95_ms']:.2f} ms")
@@ -131,4 +138,5 @@ def run_benchmarks(model_path: Path, json_output: bool = False) -> dict:
         print(f"Throughput, batches of {BATCH_SIZE}:          {batched:.0f} images/s")
         print(f"Throughput, 2048 images in one call: {figures['bulk_2048_images_per_second']:.0f} images/s")
         print(f"The number written {figures['number_written']}, read {figures['number_read']!r}")
+        print(f"The same touching, read {figures['touching_read']!r}")
     return figures
