@@ -156,10 +156,10 @@ class DigitClassifier:
         wide 0, a 7 with a long bar) better, and flags what holds none. The CNN looks at each digit's
         columns too (one batch for all): where, on average, it sees no digit in them (a scribble, a
         word), the cluster is left to the pieces' reading as well."""
-        groups = [
-            {span: _sequence_groups(layout, span, digits) for span, digits in found.items() if len(digits) >= 2}
-            for layout, found in zip(layouts, self.cluster_readings(layouts), strict=True)
-        ]
+        groups: list[dict[tuple[int, int], list[_Group]]] = []
+        for layout, found in zip(layouts, self.cluster_readings(layouts), strict=True):
+            placed = {span: _placed(layout, span, digits) for span, digits in found.items() if len(digits) >= 2}
+            groups.append({span: digits for span, digits in placed.items() if digits})
         inputs = [group.model_input for found in groups for digits in found.values() for group in digits]
         if not inputs:
             return groups
@@ -281,22 +281,24 @@ def _piece_groups(layout: NumberLayout, run_probabilities: np.ndarray, run_input
     ]
 
 
-def _sequence_groups(layout: NumberLayout, span: tuple[int, int], digits: list[SequenceDigit]) -> list[_Group]:
+def _placed(layout: NumberLayout, span: tuple[int, int], digits: list[SequenceDigit]) -> list[_Group] | None:
     """The digits the cluster reader found in a cluster, each given the cluster's columns from halfway
     to its left neighbour's peak to halfway to its right one's (touching digits share columns, so
-    this is where one mostly gives way to the next)."""
+    this is where one mostly gives way to the next). None when a digit gets no stroke that way: the
+    cluster is then left to the pieces' reading rather than losing a digit."""
     left, _, right, _ = layout.run_box(*span)
     cluster = layout.pieces[span[0]].cluster
     inked = np.flatnonzero(layout.cluster_input(*span).max(axis=0) > 0)
     first, last = int(inked[0]), int(inked[-1]) + 1
-    centres = [((d.first + d.last + 1) * STEP / 2 - first) / max(last - first, 1) for d in digits]
+    # Each peak's place along the cluster's ink, 0 at its left end and 1 at its right.
+    centres = [np.clip(((d.first + d.last + 1) * STEP / 2 - first) / max(last - first, 1), 0, 1) for d in digits]
     edges = [0.0] + [(a + b) / 2 for a, b in zip(centres, centres[1:], strict=False)] + [1.0]
     columns = [int(round(left + share * (right - left))) for share in edges]
     groups = []
     for digit, low, high in zip(digits, columns, columns[1:], strict=False):
-        box = layout.ink_box(max(low, left), max(high, low + 1), {cluster})
+        box = layout.ink_box(low, max(high, low + 1), {cluster})
         if box is None:
-            continue  # no stroke of the cluster in those columns: nothing to show or store
+            return None
         window = layout.window(box[0], box[2], {cluster})
         groups.append(_Group(box, digit.probabilities, to_mnist_field(window)))
     return groups
