@@ -32,6 +32,10 @@ DIGITS_SEEN_AT_LEAST = 0.2
 # ...and where the cluster reader itself is this sure of its digits on average: a chain of cursive loops
 # read as "00000" is not (0.63-0.88), while 99% of the touching numbers it reads right are.
 TOUCHING_SURE_AT_LEAST = 0.85
+# A cluster the CNN reads as one digit at least this surely stays one digit: the cluster reader split a few
+# wide single digits in two (a 4 read "41", a 0 "10": 5 of our 1,200 realistic uploads), and no touching
+# number of our tuning set is read by the CNN as one digit that surely.
+ONE_DIGIT_SURELY = 0.8
 
 # Larger batches are cut into pieces of this size, which keeps memory bounded.
 MAX_BATCH = 256
@@ -315,7 +319,8 @@ def _digit_readings(
     """The digits of the number, left to right.
 
     Pieces are grouped into digits by the CNN's readings (`best_grouping`), except in clusters of
-    touching digits, whose digits the cluster reader found (`touching`, by the cluster's span).
+    touching digits, whose digits the cluster reader found (`touching`, by the cluster's span),
+    unless the CNN reads the whole cluster surely as one digit.
 
     A group the model cannot read as one digit is flagged. A flagged mark that cannot be part of
     the number is left out: one much smaller than the digits (a comma, a dash, dirt), one far
@@ -327,7 +332,10 @@ def _digit_readings(
     candidates = _piece_groups(layout, run_probabilities, run_inputs)
     for span, digits in (touching or {}).items():
         left, _, right, _ = layout.run_box(*span)
-        candidates = [g for g in candidates if not left <= (g.box[0] + g.box[2]) / 2 < right] + digits
+        inside = [g for g in candidates if left <= (g.box[0] + g.box[2]) / 2 < right]
+        if len(inside) == 1 and inside[0].probabilities.max() >= ONE_DIGIT_SURELY:
+            continue  # one wide digit, surely
+        candidates = [g for g in candidates if g not in inside] + digits
     candidates.sort(key=lambda g: g.box[0] + g.box[2])
     groups = []
     for group in candidates:
