@@ -240,7 +240,6 @@ def cluster_sequences(images: np.ndarray, labels: np.ndarray, count: int, seed: 
     one digit, a wide one among them), so the sequence reader also learns that a wide 0 or a 7 with
     a long bar is one digit. A cluster that cuts through a digit's box is left out (its label is unclear).
     """
-    from mlcore.sequence import sequence_input
     from mlcore.synthesis import synthetic_number
 
     rng = np.random.default_rng(seed)
@@ -260,8 +259,7 @@ def cluster_sequences(images: np.ndarray, labels: np.ndarray, count: int, seed: 
                 continue
             if gap != "touching" and rng.random() < 0.7:
                 continue  # enough of single digits
-            left, _, right, _ = layout.run_box(start, stop)
-            inputs.append(sequence_input(layout.window(left, right, {layout.pieces[start].cluster})))
+            inputs.append(layout.cluster_input(start, stop))
             texts.append("".join(str(int(label)) for label in labels[chosen][covered >= 0.7]))
     return inputs, texts
 
@@ -270,7 +268,6 @@ def non_digit_clusters(count: int, seed: int) -> tuple[list, list[str]]:
     """The wide clusters the segmentation finds in pictures with no digit (a printed word, a scribble,
     a shadow's edge), each labelled with no digits at all: the sequence reader learns to find none
     there, and the number's reading then falls back to the pieces, which the CNN flags."""
-    from mlcore.sequence import sequence_input
     from mlcore.synthesis import synthetic_non_digit
 
     rng = np.random.default_rng(seed)
@@ -281,8 +278,7 @@ def non_digit_clusters(count: int, seed: int) -> tuple[list, list[str]]:
             continue
         for start, stop in cluster_spans(layout.pieces):
             if stop - start > 1:  # only clusters that were cut reach the sequence reader
-                left, _, right, _ = layout.run_box(start, stop)
-                inputs.append(sequence_input(layout.window(left, right, {layout.pieces[start].cluster})))
+                inputs.append(layout.cluster_input(start, stop))
     return inputs, [""] * len(inputs)
 
 
