@@ -79,8 +79,18 @@ def _train_cluster_reader(args: argparse.Namespace) -> int:
         more_inputs, more_texts = load_sequence_set(path)
         inputs, texts = inputs + more_inputs, texts + more_texts
     validation = load_sequence_set(args.validation) if args.validation else None
-    model = train_sequence_reader(inputs, texts, epochs=args.epochs, validation=validation)
-    card = save_sequence_reader(model, args.out, version=args.version, examples=len(texts))
+    initial, initial_card = None, None
+    if args.initial:
+        from mlcore.inference import load_keras_model, read_model_card
+
+        initial = load_keras_model(args.initial)
+        initial_card = read_model_card(args.initial) or {"path": str(args.initial)}
+    model = train_sequence_reader(
+        inputs, texts, epochs=args.epochs, learning_rate=args.learning_rate, validation=validation, initial=initial
+    )
+    card = save_sequence_reader(
+        model, args.out, version=args.version, examples=len(texts), fine_tuned_from=initial_card
+    )
     print(json.dumps(card, indent=2))
     return 0
 
@@ -212,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     cluster_reader.add_argument("--out", type=Path, default=DEFAULT_CLUSTER_READER_PATH)
     cluster_reader.add_argument("--epochs", type=int, default=12)
     cluster_reader.add_argument("--version", required=True)
+    cluster_reader.add_argument(
+        "--initial", type=Path, metavar="FILE.keras", help="train this reader further instead of a new one"
+    )
+    cluster_reader.add_argument("--learning-rate", type=float, default=2e-3)
     cluster_reader.set_defaults(handler=_train_cluster_reader)
 
     evaluate = commands.add_parser(

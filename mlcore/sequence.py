@@ -132,15 +132,19 @@ def train_sequence_reader(
     learning_rate: float = 2e-3,
     seed: int = 1,
     validation: tuple[list[np.ndarray], list[str]] | None = None,
+    initial=None,
     log=print,
 ):
     """A sequence reader trained with CTC on the clusters and their digits. Batches hold clusters of
-    similar width (less padding); the learning rate falls along a cosine to 1% of its start."""
+    similar width (less padding); the learning rate falls along a cosine to 1% of its start.
+
+    `initial` (a model) is trained further instead of a new one: more clusters and epochs without
+    paying again for the ones it has already learnt from."""
     import keras
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
-    model = build_sequence_model()
+    model = initial if initial is not None else build_sequence_model()
     steps_per_epoch = -(-len(inputs) // batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, epochs * steps_per_epoch, alpha=0.01)
     optimizer = keras.optimizers.Adam(schedule, clipnorm=5.0)
@@ -206,7 +210,7 @@ def read_sequences(model, inputs: list[np.ndarray], batch_size: int = 64) -> lis
     return results
 
 
-def save_sequence_reader(model, path, *, version: str, examples: int) -> dict:
+def save_sequence_reader(model, path, *, version: str, examples: int, fine_tuned_from: dict | None = None) -> dict:
     """The model and its card (version, when, what it learnt from) beside it."""
     import json
     from datetime import UTC, datetime
@@ -224,5 +228,8 @@ def save_sequence_reader(model, path, *, version: str, examples: int) -> dict:
         "training_clusters": examples,
         "data": "python -m mlcore synthesize-clusters: MNIST training digits drawn as touching numbers",
     }
+    if fine_tuned_from:
+        # What the starting model had learnt from, so the card tells the whole recipe.
+        card["fine_tuned_from"] = fine_tuned_from
     model_card_path(path).write_text(json.dumps(card, indent=2) + "\n")
     return card
