@@ -344,12 +344,18 @@ def _cut_path(mask: np.ndarray, column: int, reach: int) -> np.ndarray:
     # Among paths crossing as little ink, the straighter and the nearer the chosen column wins.
     ink += 0.01 * np.abs(np.arange(low, high) - column)[np.newaxis, :] / max(reach, 1)
     cost = ink[0].copy()
-    steps = np.zeros(ink.shape, dtype=np.int8)
+    steps = np.zeros(ink.shape, dtype=np.int8)  # -1: from the left, 0: from above, 1: from the right
+    from_left = np.full(cost.size, np.inf, dtype=np.float32)
+    from_right = np.full(cost.size, np.inf, dtype=np.float32)
     for row in range(1, height):
-        options = np.stack([np.r_[np.inf, cost[:-1]], cost, np.r_[cost[1:], np.inf]])  # from left, above, right
-        choice = options.argmin(axis=0)
-        steps[row] = choice - 1
-        cost = options[choice, np.arange(cost.size)] + ink[row]
+        # The cheapest of the three, ties going to the left, then above (row by row, in place: this
+        # loop runs for every row of every candidate cut).
+        from_left[1:], from_right[:-1] = cost[:-1], cost[1:]
+        right = from_right < cost
+        best = np.where(right, from_right, cost)
+        left = from_left <= best
+        steps[row] = np.where(left, -1, right)
+        cost = np.where(left, from_left, best) + ink[row]
     path = np.empty(height, dtype=np.int64)
     position = int(cost.argmin())
     for row in range(height - 1, -1, -1):
