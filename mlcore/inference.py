@@ -138,20 +138,23 @@ class DigitClassifier:
         leaves that share out, so a fragment or a pair of digits has no likely digit."""
         return self.probabilities(pixels)[:, :10]
 
-    def cluster_readings(self, layouts: list[NumberLayout]) -> list[dict[tuple[int, int], list[SequenceDigit]]]:
+    def cluster_readings(self, layouts: list[NumberLayout]) -> list[dict[tuple[int, int], _ClusterReading]]:
         """For each layout, the digits the cluster reader finds in each cluster that was cut (one
         too wide to be surely one digit), keyed by the cluster's [start, stop) pieces; one batch for all."""
-        found: list[dict[tuple[int, int], list[SequenceDigit]]] = [{} for _ in layouts]
+        found: list[dict[tuple[int, int], _ClusterReading]] = [{} for _ in layouts]
         if self.cluster_reader is None:
             return found
         wanted = [(i, span) for i, layout in enumerate(layouts) for span in _cut_clusters(layout)]
         if not wanted:
             return found
         inputs = [layouts[i].cluster_input(*span) for i, span in wanted]
-        batch, widths = batch_of(inputs)
+        batch, _ = batch_of(inputs)
         columns = self._read_clusters(batch).numpy()
-        for (i, span), column_probabilities, width in zip(wanted, columns, widths, strict=True):
-            found[i][span] = decode(column_probabilities, int(width))
+        for (i, span), column_probabilities, cluster_input in zip(wanted, columns, inputs, strict=True):
+            inked = np.flatnonzero(cluster_input.max(axis=0) > 0)
+            found[i][span] = _ClusterReading(
+                decode(column_probabilities, cluster_input.shape[1]), int(inked[0]), int(inked[-1]) + 1
+            )
         return found
 
     def touching_digits(self, layouts: list[NumberLayout]) -> list[dict[tuple[int, int], list[_Group]]]:
@@ -162,7 +165,7 @@ class DigitClassifier:
         word), the cluster is left to the pieces' reading as well."""
         groups: list[dict[tuple[int, int], list[_Group]]] = []
         for layout, found in zip(layouts, self.cluster_readings(layouts), strict=True):
-            placed = {span: _placed(layout, span, digits) for span, digits in found.items() if len(digits) >= 2}
+            placed = {span: _placed(layout, span, read) for span, read in found.items() if len(read.digits) >= 2}
             groups.append({span: digits for span, digits in placed.items() if digits})
         inputs = [group.model_input for found in groups for digits in found.values() for group in digits]
         if not inputs:
@@ -272,6 +275,15 @@ class _Group:
         return float(self.probabilities.max()) < FLAG_BELOW
 
 
+@dataclass(frozen=True)
+class _ClusterReading:
+    """What the cluster reader found in one cluster, and where the cluster's ink lies in its input."""
+
+    digits: list[SequenceDigit]
+    first_inked: int  # the input's columns [first_inked, last_inked) hold ink
+    last_inked: int
+
+
 def _cut_clusters(layout: NumberLayout) -> list[tuple[int, int]]:
     """The clusters the segmentation cut: wide enough to be several touching digits."""
     return [(start, stop) for start, stop in cluster_spans(layout.pieces) if stop - start > 1]
@@ -285,15 +297,14 @@ def _piece_groups(layout: NumberLayout, run_probabilities: np.ndarray, run_input
     ]
 
 
-def _placed(layout: NumberLayout, span: tuple[int, int], digits: list[SequenceDigit]) -> list[_Group] | None:
+def _placed(layout: NumberLayout, span: tuple[int, int], read: _ClusterReading) -> list[_Group] | None:
     """The digits the cluster reader found in a cluster, each given the cluster's columns from halfway
     to its left neighbour's peak to halfway to its right one's (touching digits share columns, so
     this is where one mostly gives way to the next). None when a digit gets no stroke that way: the
     cluster is then left to the pieces' reading rather than losing a digit."""
     left, _, right, _ = layout.run_box(*span)
     cluster = layout.pieces[span[0]].cluster
-    inked = np.flatnonzero(layout.cluster_input(*span).max(axis=0) > 0)
-    first, last = int(inked[0]), int(inked[-1]) + 1
+    digits, first, last = read.digits, read.first_inked, read.last_inked
     # Each peak's place along the cluster's ink, 0 at its left end and 1 at its right.
     centres = [np.clip(((d.first + d.last + 1) * STEP / 2 - first) / max(last - first, 1), 0, 1) for d in digits]
     edges = [0.0] + [(a + b) / 2 for a, b in zip(centres, centres[1:], strict=False)] + [1.0]
