@@ -1,4 +1,4 @@
-"""Training the cluster reader further (`train-cluster-reader --initial`), as `make train` can."""
+"""Training the cluster reader further (`train-cluster-reader --initial`) instead of from the start."""
 
 import json
 
