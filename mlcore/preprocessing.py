@@ -19,6 +19,7 @@ import functools
 import io
 import struct
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageStat
@@ -43,6 +44,14 @@ MIN_INK_CONTRAST = 0.03
 QUIET_INK = 0.16
 # The noise threshold, in robust standard deviations of the background.
 NOISE_SIGMAS = 6.0
+# Ink whose strongest pixels are less than this many thresholds strong is a faint pen: it is looked
+# for along short lines, which average the paper's texture down far enough to trust a lower contrast.
+FAINT_INK = 6.0
+MIN_FOLLOWED_INK_CONTRAST = 0.015
+# The lines' length in pixels: short while the digits' size is unknown (a big photo's small working
+# copy can hold them 14 pixels tall), longer where they are known to be at least DETAIL_SIZE tall.
+SHORT_STROKE_LINE = 3
+STROKE_LINE = 7
 # MNIST digits' strokes are about this wide relative to the height of the digit.
 MNIST_STROKE_RATIO = 0.12
 # Light ink is written on a dark surface (a canvas, a board): one brighter than this is paper.
@@ -398,7 +407,7 @@ def _quadratic_basis(height: int, width: int) -> np.ndarray:
     return basis
 
 
-def _threshold(ink: np.ndarray) -> float:
+def _threshold(ink: np.ndarray, floor: float = MIN_INK_CONTRAST) -> float:
     """Where ink starts: well above the noise of the background, measured on the picture itself.
 
     The noise is measured on the quiet part of the map (a digit that fills a small drawing would
@@ -409,11 +418,23 @@ def _threshold(ink: np.ndarray) -> float:
     quiet = sample[sample < QUIET_INK]
     spread = sample if quiet.size < sample.size * 0.2 else quiet
     noise = 1.4826 * float(np.median(np.abs(spread - np.median(spread))))
-    return max(NOISE_SIGMAS * noise, MIN_INK_CONTRAST)
+    return max(NOISE_SIGMAS * noise, floor)
 
 
-def ink_map(grey: np.ndarray) -> np.ndarray | None:
-    """Ink strength in 0..1 per pixel (1 = full ink), or None when the picture holds no ink."""
+@dataclass(frozen=True)
+class InkMap:
+    strength: np.ndarray  # 0..1 per pixel, 1 = full ink
+    # A faint pen's ink, followed along SHORT_STROKE_LINE only: worth a look along STROKE_LINE once
+    # the digits turn out big enough.
+    faint: bool = False
+
+
+def ink_map(grey: np.ndarray, *, digits_known_big: bool = False) -> InkMap | None:
+    """The ink in a grey picture, or None when it holds none.
+
+    `digits_known_big`: the digits are at least DETAIL_SIZE pixels tall, so a faint pen's strokes
+    are followed along lines of STROKE_LINE pixels (in a picture of small digits such a line would
+    cross half a digit)."""
     # A light blur averages the sensor's noise away (a faint pen can be only a few noise levels
     # darker than the paper) while strokes, wider than a pixel or two here, keep their shape.
     # A tiny picture (an MNIST-sized drawing) has no such noise and too few pixels to spare.
@@ -429,6 +450,12 @@ def ink_map(grey: np.ndarray) -> np.ndarray | None:
     best = None
     for sign, ink in zip((1.0, -1.0), candidates, strict=True):
         threshold = _threshold(ink)
+        faint = min(grey.shape) >= SMOOTH_FROM and float(np.percentile(ink, 99.5)) < FAINT_INK * threshold
+        if faint:
+            # A faint pen: its strokes stand barely above the paper's noise and break into dots at any
+            # threshold. Averaged along the strokes' own direction, the noise falls and they stay whole.
+            ink = _along_strokes(ink, STROKE_LINE if digits_known_big else SHORT_STROKE_LINE)
+            threshold = _threshold(ink, floor=MIN_FOLLOWED_INK_CONTRAST)
         strong = ink > threshold
         edges = _paper_edges(strong) if strong.any() else None
         if edges is not None:
@@ -448,13 +475,46 @@ def ink_map(grey: np.ndarray) -> np.ndarray | None:
             continue  # light "ink" on a light surface: the bright side of a shadow's or a page's edge
         distance = sign * (typical - float(np.median(grey[inside])))
         if best is None or distance > best[0]:
-            best = (distance, ink, threshold, full_ink)
+            best = (distance, ink, threshold, full_ink, faint and not digits_known_big)
     if best is None:
         return None
-    _, ink, threshold, full_ink = best
+    _, ink, threshold, full_ink, faint = best
     # Soft edges as in MNIST: ink fades from the threshold up to the typical ink level.
     low_edge = threshold * 0.75
-    return np.clip((ink - low_edge) / max(full_ink - low_edge, 1e-6), 0.0, 1.0)
+    return InkMap(np.clip((ink - low_edge) / max(full_ink - low_edge, 1e-6), 0.0, 1.0), faint)
+
+
+def _along_strokes(ink: np.ndarray, length: int) -> np.ndarray:
+    """Each pixel's ink averaged along a short line through it, in whichever of 8 directions gives most.
+
+    Along a stroke the average keeps the stroke's strength while the noise falls by about the
+    square root of the line's length; across paper texture or a gap where the pen skipped it
+    stays low or bridges the gap.
+    """
+    ink = ink.astype(np.float32)
+    responses = [ndimage.convolve(ink, kernel, mode="nearest") for kernel in _line_kernels(length)]
+    return np.max(responses, axis=0)
+
+
+@functools.lru_cache(maxsize=2)
+def _line_kernels(length: int) -> tuple[np.ndarray, ...]:
+    """Anti-aliased line segments `length` pixels long through the centre, at 8 angles, each summing to 1."""
+    size = length // 2 * 2 + 1
+    centre = size // 2
+    kernels = []
+    for angle in np.arange(8) * np.pi / 8:
+        kernel = np.zeros((size, size), dtype=np.float32)
+        for t in np.linspace(-(length - 1) / 2, (length - 1) / 2, 2 * length):
+            y, x = centre + t * np.sin(angle), centre + t * np.cos(angle)
+            top, left = int(np.floor(y)), int(np.floor(x))
+            for row, row_weight in ((top, 1 - (y - top)), (top + 1, y - top)):
+                for col, col_weight in ((left, 1 - (x - left)), (left + 1, x - left)):
+                    if 0 <= row < size and 0 <= col < size:
+                        kernel[row, col] += row_weight * col_weight
+        kernel /= kernel.sum()
+        kernel.flags.writeable = False  # shared between calls
+        kernels.append(kernel)
+    return tuple(kernels)
 
 
 def _inside_picture(strong: np.ndarray) -> np.ndarray:

@@ -456,13 +456,15 @@ def find_number(image: Image.Image) -> NumberLayout | None:
     """
     factor = working_factor(image.size)
     decoded_scale = image.info.get("decoded_scale", 1.0)
-    ink = ink_map(grey_copy(image, factor))
+    grey = grey_copy(image, factor)
+    ink = ink_map(grey)
     if ink is None and factor > 1:
         # A thin, faint pen's strokes are averaged into the paper in the small copy: before saying
         # there is no ink, look again at twice the size (only pictures that seemed blank pay for it).
         factor = max(1, factor // 2)
-        ink = ink_map(grey_copy(image, factor))
-    outline = None if ink is None else locate_number(ink, cut=False)
+        grey = grey_copy(image, factor)
+        ink = ink_map(grey)
+    outline = None if ink is None else locate_number(ink.strength, cut=False)
     if outline is None or not outline.pieces:
         return None
     if factor > 1 and outline.line_height < DETAIL_SIZE:
@@ -475,14 +477,20 @@ def find_number(image: Image.Image) -> NumberLayout | None:
             int(min((bottom + margin) * factor, image.height)),
         )
         detail_factor = max(1, int(outline.line_height * factor // DETAIL_SIZE))
-        detail_ink = ink_map(grey_copy(image.crop(region), detail_factor))
-        detailed = None if detail_ink is None else locate_number(detail_ink)
+        detail_ink = ink_map(grey_copy(image.crop(region), detail_factor), digits_known_big=True)
+        detailed = None if detail_ink is None else locate_number(detail_ink.strength)
         if detailed is not None and detailed.pieces:
             return _placed(detailed, detail_factor, region[:2], decoded_scale)
     # The digits are big enough in the working copy: read them there, cutting what is wide enough
     # to hold several digits (when nothing is, the outline is already the layout).
+    if ink.faint and outline.line_height >= DETAIL_SIZE:
+        # A faint pen's big digits: followed along longer lines now that their size is known.
+        followed = ink_map(grey, digits_known_big=True)
+        followed_outline = None if followed is None else locate_number(followed.strength, cut=False)
+        if followed_outline is not None and followed_outline.pieces:
+            ink, outline = followed, followed_outline
     if any(piece.right - piece.left > SPLIT_WIDTH * outline.line_height for piece in outline.pieces):
-        outline = locate_number(ink)
+        outline = locate_number(ink.strength)
     return _placed(outline, factor, (0, 0), decoded_scale)
 
 

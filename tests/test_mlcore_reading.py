@@ -97,6 +97,19 @@ def test_a_thin_faint_pen_in_a_big_photo_is_read_not_taken_for_blank_paper(class
     assert classifier.read_upload(as_jpeg(page)).digits == "4067"
 
 
+def test_a_faint_pen_barely_above_the_paper_noise_is_read_whole(classifier):
+    # Strokes 0.06 darker than paper whose noise is 0.02 (its strongest ink about 3 noise thresholds):
+    # thresholded as they are, they break into dots ("11", "11?", "?1" or "7?" for seeds 0-3). Averaged
+    # along their own direction they stay whole (each of those seeds reads "716").
+    rng = np.random.default_rng(0)
+    strokes = digits_line("716", scale=3)
+    thin = ndimage.binary_erosion(strokes > 0.5, iterations=2) | (strokes > 0.97)
+    thin = ndimage.gaussian_filter(thin.astype(np.float32), 0.7)
+    page = np.full((700, 1000), 0.82, dtype=np.float32) + rng.normal(0, 0.02, (700, 1000))
+    page[300 : 300 + thin.shape[0], 150 : 150 + thin.shape[1]] -= 0.06 * thin
+    assert classifier.read_upload(as_jpeg(page, quality=85)).digits == "716"
+
+
 def test_a_photo_showing_the_table_round_the_page_corner_and_a_shadow_reads_the_number(classifier):
     # The dark table along two sides of the picture (an L, little of its box) and a shadow's curved
     # edge beside the digits: neither is ink, nor may they set the scale of the real ink.
