@@ -85,15 +85,24 @@ def test_a_printed_word_is_never_read_as_a_confident_number(classifier):
         assert reading.digits == "" or reading.flagged, reading.digits
 
 
+def faint_pen_page(
+    text: str, shape: tuple[int, int], *, paper: float, noise: float, ink: float, top: int, seed: int
+) -> np.ndarray:
+    """MNIST test digits written with a thin pen (strokes 2-3 pixels wide), `ink` darker than paper of
+    brightness `paper` with Gaussian noise `noise`, their line starting `top` pixels down, 150 across."""
+    rng = np.random.default_rng(seed)
+    strokes = digits_line(text, scale=3)
+    thin = ndimage.binary_erosion(strokes > 0.5, iterations=2) | (strokes > 0.97)
+    thin = ndimage.gaussian_filter(thin.astype(np.float32), 0.7)
+    page = np.full(shape, paper, dtype=np.float32) + rng.normal(0, noise, shape)
+    page[top : top + thin.shape[0], 150 : 150 + thin.shape[1]] -= ink * thin
+    return page
+
+
 def test_a_thin_faint_pen_in_a_big_photo_is_read_not_taken_for_blank_paper(classifier):
     # Strokes 2-3 pixels wide and 0.09 darker than noisy paper in a 1600x1300 photo: the small working
     # copy averages them into the paper, so the engine must look again before saying "no digit".
-    rng = np.random.default_rng(5)
-    strokes = digits_line("4067", scale=3)
-    thin = ndimage.binary_erosion(strokes > 0.5, iterations=2) | (strokes > 0.97)
-    thin = ndimage.gaussian_filter(thin.astype(np.float32), 0.7)
-    page = np.full((1300, 1600), 0.86, dtype=np.float32) + rng.normal(0, 0.012, (1300, 1600))
-    page[700 : 700 + thin.shape[0], 150 : 150 + thin.shape[1]] -= 0.09 * thin
+    page = faint_pen_page("4067", (1300, 1600), paper=0.86, noise=0.012, ink=0.09, top=700, seed=5)
     assert classifier.read_upload(as_jpeg(page)).digits == "4067"
 
 
@@ -101,12 +110,7 @@ def test_a_faint_pen_barely_above_the_paper_noise_is_read_whole(classifier):
     # Strokes 0.06 darker than paper whose noise is 0.02 (its strongest ink about 3 noise thresholds):
     # thresholded as they are, they break into dots ("11", "11?", "?1" or "7?" for seeds 0-3). Averaged
     # along their own direction they stay whole (each of those seeds reads "716").
-    rng = np.random.default_rng(0)
-    strokes = digits_line("716", scale=3)
-    thin = ndimage.binary_erosion(strokes > 0.5, iterations=2) | (strokes > 0.97)
-    thin = ndimage.gaussian_filter(thin.astype(np.float32), 0.7)
-    page = np.full((700, 1000), 0.82, dtype=np.float32) + rng.normal(0, 0.02, (700, 1000))
-    page[300 : 300 + thin.shape[0], 150 : 150 + thin.shape[1]] -= 0.06 * thin
+    page = faint_pen_page("716", (700, 1000), paper=0.82, noise=0.02, ink=0.06, top=300, seed=0)
     assert classifier.read_upload(as_jpeg(page, quality=85)).digits == "716"
 
 
