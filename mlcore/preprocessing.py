@@ -450,7 +450,7 @@ def ink_map(grey: np.ndarray, *, digits_known_big: bool = False) -> InkMap | Non
     best = None
     for sign, ink in zip((1.0, -1.0), candidates, strict=True):
         threshold = _threshold(ink)
-        faint = min(grey.shape) >= SMOOTH_FROM and float(np.percentile(ink, 99.5)) < FAINT_INK * threshold
+        faint = min(grey.shape) >= SMOOTH_FROM and _strongest_inside(ink, threshold) < FAINT_INK * threshold
         if faint:
             # A faint pen: its strokes stand barely above the paper's noise and break into dots at any
             # threshold. Averaged along the strokes' own direction, the noise falls and they stay whole.
@@ -482,6 +482,14 @@ def ink_map(grey: np.ndarray, *, digits_known_big: bool = False) -> InkMap | Non
     # Soft edges as in MNIST: ink fades from the threshold up to the typical ink level.
     low_edge = threshold * 0.75
     return InkMap(np.clip((ink - low_edge) / max(full_ink - low_edge, 1e-6), 0.0, 1.0), faint)
+
+
+def _strongest_inside(ink: np.ndarray, threshold: float) -> float:
+    """How strong the picture's strongest ink is, leaving out what runs into its border: a table beyond
+    the page or a shadow's edge is far darker than a faint pen and would hide it."""
+    strong = ink > threshold
+    outside = strong & ~_inside_picture(strong) if strong.any() else strong
+    return float(np.percentile(ink[~outside], 99.5)) if (~outside).any() else 0.0
 
 
 def _along_strokes(ink: np.ndarray, length: int) -> np.ndarray:

@@ -114,6 +114,16 @@ def test_a_faint_pen_barely_above_the_paper_noise_is_read_whole(classifier):
     assert classifier.read_upload(as_jpeg(page, quality=85)).digits == "716"
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_faint_pen_beside_the_dark_table_beyond_the_page_is_still_followed_along_its_strokes(classifier, seed):
+    # The table (a seventh of the picture, running into its border) is far darker than the pen: judged on
+    # the whole picture, the ink looked strong and the faint pen was thresholded as it was ("?" for both seeds).
+    page = faint_pen_page("716", (700, 1000), paper=0.82, noise=0.02, ink=0.06, top=300, seed=seed)
+    y, x = np.mgrid[0:700, 0:1000]
+    page = np.where(x > 660 + 0.5 * y, 0.25, page).astype(np.float32)
+    assert classifier.read_upload(as_jpeg(page, quality=85)).digits == "716"
+
+
 def test_a_photo_showing_the_table_round_the_page_corner_and_a_shadow_reads_the_number(classifier):
     # The dark table along two sides of the picture (an L, little of its box) and a shadow's curved
     # edge beside the digits: neither is ink, nor may they set the scale of the real ink.
