@@ -488,7 +488,10 @@ def _strongest_inside(ink: np.ndarray, threshold: float) -> float:
     """How strong the picture's strongest ink is, leaving out what runs into its border: a table beyond
     the page or a shadow's edge is far darker than a faint pen and would hide it."""
     strong = ink > threshold
-    outside = strong & ~_inside_picture(strong) if strong.any() else strong
+    rim = np.concatenate([strong[0], strong[-1], strong[:, 0], strong[:, -1]])
+    if not rim.any():  # nothing reaches the border (most pictures): no need to find what is connected to it
+        return float(np.percentile(ink, 99.5))
+    outside = strong & ~_inside_picture(strong)
     return float(np.percentile(ink[~outside], 99.5)) if (~outside).any() else 0.0
 
 
