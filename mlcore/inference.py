@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -269,11 +269,10 @@ class _Group:
     box: tuple[int, int, int, int]  # (left, top, right, bottom) in the ink map
     probabilities: np.ndarray  # the 10 digit probabilities
     model_input: np.ndarray
-    runs_off_the_photo: bool = False  # flagged whatever its probabilities (`_runs_off_the_photo`)
 
     @property
     def flagged(self) -> bool:
-        return self.runs_off_the_photo or float(self.probabilities.max()) < FLAG_BELOW
+        return float(self.probabilities.max()) < FLAG_BELOW
 
 
 @dataclass(frozen=True)
@@ -320,22 +319,6 @@ def _placed(layout: NumberLayout, span: tuple[int, int], read: _ClusterReading) 
     return groups
 
 
-def _runs_off_the_photo(group: _Group, layout: NumberLayout, picture_size: tuple[int, int] | None) -> bool:
-    """A 1 that touches the border of a photo: a stroke running out of the picture.
-
-    Whatever it was cut from (a 7 or a 4 the photo cut off, the edge of a shadow, of the page or of
-    the table beyond it, the margin line of a ruled page), any reader sees a 1 in it, so it is
-    flagged rather than guessed. A canvas or a clean scan (`NumberLayout.flat_background`) has no
-    such scene beyond its border, and a 1 drawn out to its edge is still read.
-    """
-    if picture_size is None or layout.flat_background or int(group.probabilities.argmax()) != 1:
-        return False
-    left, top, right, bottom = layout.original(group.box)
-    width, height = picture_size
-    margin = max(1.0, layout.scale)  # one pixel of the ink map
-    return min(left, top) < margin or right > width - margin or bottom > height - margin
-
-
 def _digit_readings(
     layout: NumberLayout,
     run_probabilities: np.ndarray,
@@ -365,10 +348,6 @@ def _digit_readings(
             continue  # one wide digit, surely
         candidates = [g for g in candidates if g not in inside] + digits
     candidates.sort(key=lambda g: g.box[0] + g.box[2])
-    candidates = [
-        replace(group, runs_off_the_photo=True) if _runs_off_the_photo(group, layout, picture_size) else group
-        for group in candidates
-    ]
     groups = []
     for group in candidates:
         left, top, right, bottom = group.box

@@ -45,11 +45,6 @@ SPECK_SIZE = 0.22
 FLAG_BELOW = 0.5
 # A flagged mark this small (share of the line height) is punctuation or dirt: dropped.
 SMALL_MARK = 0.45
-# A picture is drawn on a flat background when at least this share of its working copy is within FLAT_SHADE of
-# its median: canvases and most scans (5th percentile 0.77 and 0.10 on our tuning pictures, median 0.94 and 0.90);
-# a photo's paper has grain and light (95th percentile 0.14, at most 0.39).
-FLAT_SHARE = 0.5
-FLAT_SHADE = 1.5 / 255
 
 
 @dataclass(frozen=True)
@@ -76,9 +71,6 @@ class NumberLayout:
     scale: float = 1.0
     offset: tuple[float, float] = (0.0, 0.0)
     runs: list[tuple[int, int]] = field(default_factory=list)  # [start, stop) of pieces that may be one digit
-    # Most of the picture is one exact shade (a canvas, a clean scan): its border is the writing surface's own,
-    # where a photo's border cuts through whatever the camera saw (`find_number`).
-    flat_background: bool = False
 
     def __post_init__(self) -> None:
         if not self.runs:
@@ -465,8 +457,6 @@ def find_number(image: Image.Image) -> NumberLayout | None:
     factor = working_factor(image.size)
     decoded_scale = image.info.get("decoded_scale", 1.0)
     grey = grey_copy(image, factor)
-    sample = grey[::3, ::3]  # plenty to tell a flat background from a photo's, at a ninth of the cost
-    flat = float(np.mean(np.abs(sample - np.median(sample)) < FLAT_SHADE)) >= FLAT_SHARE
     ink = ink_map(grey)
     if ink is None and factor > 1:
         # A thin, faint pen's strokes are averaged into the paper in the small copy: before saying
@@ -490,7 +480,7 @@ def find_number(image: Image.Image) -> NumberLayout | None:
         detail_ink = ink_map(grey_copy(image.crop(region), detail_factor), digits_known_big=True)
         detailed = None if detail_ink is None else locate_number(detail_ink.strength)
         if detailed is not None and detailed.pieces:
-            return _placed(detailed, detail_factor, region[:2], decoded_scale, flat)
+            return _placed(detailed, detail_factor, region[:2], decoded_scale)
     # The digits are big enough in the working copy: read them there, cutting what is wide enough
     # to hold several digits (when nothing is, the outline is already the layout).
     if ink.faint and outline.line_height >= DETAIL_SIZE:
@@ -501,15 +491,12 @@ def find_number(image: Image.Image) -> NumberLayout | None:
             ink, outline = followed, followed_outline
     if any(piece.right - piece.left > SPLIT_WIDTH * outline.line_height for piece in outline.pieces):
         outline = locate_number(ink.strength)
-    return _placed(outline, factor, (0, 0), decoded_scale, flat)
+    return _placed(outline, factor, (0, 0), decoded_scale)
 
 
-def _placed(
-    layout: NumberLayout, factor: int, origin: tuple[int, int], decoded_scale: float, flat_background: bool
-) -> NumberLayout:
+def _placed(layout: NumberLayout, factor: int, origin: tuple[int, int], decoded_scale: float) -> NumberLayout:
     """The layout with the way from its ink map's pixels to the original picture's: through the
     decoded picture (shrunk by `factor`, cropped at `origin`), which a big JPEG gives reduced."""
     layout.scale = factor * decoded_scale
     layout.offset = (origin[0] * decoded_scale, origin[1] * decoded_scale)
-    layout.flat_background = flat_background
     return layout
