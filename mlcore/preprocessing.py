@@ -488,11 +488,11 @@ def _strongest_inside(ink: np.ndarray, threshold: float) -> float:
     """How strong the picture's strongest ink is, leaving out what runs into its border: a table beyond
     the page or a shadow's edge is far darker than a faint pen and would hide it."""
     strong = ink > threshold
-    rim = np.concatenate([strong[0], strong[-1], strong[:, 0], strong[:, -1]])
-    if not rim.any():  # nothing reaches the border (most pictures): no need to find what is connected to it
+    if not _rim(strong).any():  # nothing reaches the border (most pictures): nothing to leave out
         return float(np.percentile(ink, 99.5))
+    # (`_inside_picture` keeps all of it when everything reaches the border, so something is always left.)
     outside = strong & ~_inside_picture(strong)
-    return float(np.percentile(ink[~outside], 99.5)) if (~outside).any() else 0.0
+    return float(np.percentile(ink[~outside], 99.5))
 
 
 def _along_strokes(ink: np.ndarray, length: int) -> np.ndarray:
@@ -528,10 +528,15 @@ def _line_kernels(length: int) -> tuple[np.ndarray, ...]:
     return tuple(kernels)
 
 
+def _rim(array: np.ndarray) -> np.ndarray:
+    """The values along a map's four borders, in one array."""
+    return np.concatenate([array[0], array[-1], array[:, 0], array[:, -1]])
+
+
 def _inside_picture(strong: np.ndarray) -> np.ndarray:
     """The strong pixels not connected to the picture's border (all of them when every one is)."""
     labels, _ = ndimage.label(strong)
-    rim = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    rim = np.unique(_rim(labels))
     inside = strong & ~np.isin(labels, rim[rim > 0])
     return inside if inside.any() else strong
 
@@ -547,7 +552,7 @@ def _paper_edges(strong: np.ndarray) -> np.ndarray | None:
     labels, count = ndimage.label(strong)
     if count == 0:
         return None
-    rim = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    rim = _rim(labels)
     contact = np.bincount(rim, minlength=count + 1)
     contact[0] = 0
     candidates = np.flatnonzero(contact >= 0.25 * min(strong.shape))
