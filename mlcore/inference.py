@@ -36,6 +36,9 @@ TOUCHING_SURE_AT_LEAST = 0.85
 # wide single digits in two (a 4 read "41", a 0 "10": 5 of our 1,200 realistic uploads), and no touching
 # number of our tuning set is read by the CNN as one digit that surely.
 ONE_DIGIT_SURELY = 0.8
+# A connected stroke the CNN cannot read as one digit, at least this many line heights wide (and too narrow
+# to have been cut), may be two digits written into each other: a 1 joined to its neighbour ("17", "61").
+UNSURE_CLUSTER_WIDTH = 0.5
 
 # Larger batches are cut into pieces of this size, which keeps memory bounded.
 MAX_BATCH = 256
@@ -138,13 +141,21 @@ class DigitClassifier:
         leaves that share out, so a fragment or a pair of digits has no likely digit."""
         return self.probabilities(pixels)[:, :10]
 
-    def cluster_readings(self, layouts: list[NumberLayout]) -> list[dict[tuple[int, int], _ClusterReading]]:
+    def cluster_readings(
+        self, layouts: list[NumberLayout], unsure: list[list[tuple[int, int]]] | None = None
+    ) -> list[dict[tuple[int, int], _ClusterReading]]:
         """For each layout, the digits the cluster reader finds in each cluster that was cut (one
-        too wide to be surely one digit), keyed by the cluster's [start, stop) pieces; one batch for all."""
+        too wide to be surely one digit) and in each `unsure` one, keyed by the cluster's [start, stop)
+        pieces; one batch for all."""
         found: list[dict[tuple[int, int], _ClusterReading]] = [{} for _ in layouts]
         if self.cluster_reader is None:
             return found
-        wanted = [(i, span) for i, layout in enumerate(layouts) for span in _cut_clusters(layout)]
+        unsure = unsure or [[] for _ in layouts]
+        wanted = [
+            (i, span)
+            for i, (layout, spans) in enumerate(zip(layouts, unsure, strict=True))
+            for span in _cut_clusters(layout) + spans
+        ]
         if not wanted:
             return found
         inputs = [layouts[i].cluster_input(*span) for i, span in wanted]
@@ -157,15 +168,23 @@ class DigitClassifier:
             )
         return found
 
-    def touching_digits(self, layouts: list[NumberLayout]) -> list[dict[tuple[int, int], list[_Group]]]:
+    def touching_digits(
+        self, layouts: list[NumberLayout], unsure: list[list[tuple[int, int]]] | None = None
+    ) -> list[dict[tuple[int, int], list[_Group]]]:
         """For each layout, the digits of each cluster the cluster reader finds two digits or more in,
-        keyed by its span. Other clusters are left to the pieces' reading: the CNN reads one digit (a
+        keyed by its span; in an `unsure` cluster (one stroke the CNN flags, see `_unsure_clusters`),
+        exactly two. Other clusters are left to the pieces' reading: the CNN reads one digit (a
         wide 0, a 7 with a long bar) better, and flags what holds none. The CNN looks at each digit's
         columns too (one batch for all): where, on average, it sees no digit in them (a scribble, a
         word), the cluster is left to the pieces' reading as well."""
+        unsure = unsure or [[] for _ in layouts]
         groups: list[dict[tuple[int, int], list[_Group]]] = []
-        for layout, found in zip(layouts, self.cluster_readings(layouts), strict=True):
-            placed = {span: _placed(layout, span, read) for span, read in found.items() if len(read.digits) >= 2}
+        for layout, found, spans in zip(layouts, self.cluster_readings(layouts, unsure), unsure, strict=True):
+            placed = {
+                span: _placed(layout, span, read)
+                for span, read in found.items()
+                if len(read.digits) == 2 or (len(read.digits) > 2 and span not in spans)
+            }
             groups.append({span: digits for span, digits in placed.items() if digits})
         inputs = [group.model_input for found in groups for digits in found.values() for group in digits]
         if not inputs:
@@ -206,7 +225,13 @@ class DigitClassifier:
             timings.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         probabilities = self.digit_probabilities(np.concatenate(inputs)) if inputs else np.zeros((0, 10))
-        clusters = iter(self.touching_digits([layout for layout in layouts if isinstance(layout, NumberLayout)]))
+        readable = [layout for layout in layouts if isinstance(layout, NumberLayout)]
+        ends = np.cumsum([len(layout.runs) for layout in readable], dtype=int)
+        unsure = [
+            _unsure_clusters(layout, probabilities[end - len(layout.runs) : end])
+            for layout, end in zip(readable, ends, strict=True)
+        ]
+        clusters = iter(self.touching_digits(readable, unsure))
         inference_ms = (time.perf_counter() - started) * 1000 / max(len(inputs), 1)
         results: list[NumberReading | ImageError] = []
         row = picture = 0
@@ -287,6 +312,26 @@ class _ClusterReading:
 def _cut_clusters(layout: NumberLayout) -> list[tuple[int, int]]:
     """The clusters the segmentation cut: wide enough to be several touching digits."""
     return [(start, stop) for start, stop in cluster_spans(layout.pieces) if stop - start > 1]
+
+
+def _unsure_clusters(layout: NumberLayout, run_probabilities: np.ndarray) -> list[tuple[int, int]]:
+    """The uncut cluster the cluster reader should look at too: one stroke the CNN cannot read as one
+    digit, wide enough to be two (a 1 written into its neighbour). Only where it is the line's one such
+    stroke and the CNN reads every other uncut one surely: a printed word or a scribble, whose strokes
+    read poorly, is not searched for digits this way (on our tuning set, "Class" became "00155")."""
+    height = layout.line_height
+    reading = {run: float(p.max()) for run, p in zip(layout.runs, run_probabilities, strict=True)}
+    uncut = [(start, stop) for start, stop in cluster_spans(layout.pieces) if stop - start == 1]
+    wide = [
+        span
+        for span in uncut
+        if reading[span] < FLAG_BELOW
+        and layout.pieces[span[0]].right - layout.pieces[span[0]].left >= UNSURE_CLUSTER_WIDTH * height
+    ]
+    others = [span for span in uncut if span not in wide]
+    if len(wide) != 1 or any(reading[span] < ONE_DIGIT_SURELY for span in others):
+        return []
+    return wide
 
 
 def _piece_groups(layout: NumberLayout, run_probabilities: np.ndarray, run_inputs: np.ndarray) -> list[_Group]:

@@ -58,6 +58,13 @@ def test_touching_digits_are_split_where_the_classifier_reads_them_best(classifi
     assert classifier.read_upload(written(text, overlap)).digits == text
 
 
+@pytest.mark.parametrize("text", ["13", "11"])
+def test_a_1_written_into_its_neighbour_as_one_stroke_is_read_as_two_digits(classifier, text):
+    # Five MNIST pixels into each other the pair is one stroke, not wide enough to be cut, that the CNN
+    # cannot read as one digit: it was flagged ("?") until the cluster reader was asked to look at it.
+    assert classifier.read_upload(written(text, overlap=5)).digits == text
+
+
 def test_the_same_digits_written_apart_and_touching_read_the_same(classifier):
     assert classifier.read_upload(written("580", overlap=-4)).digits == "580"
     assert classifier.read_upload(written("580", overlap=2)).digits == "580"
