@@ -58,6 +58,9 @@ MNIST_STROKE_RATIO = 0.12
 LIGHT_INK_SURFACE = 0.5
 # What runs along the picture's border this thick (a share of its shorter side) is beyond the paper.
 EDGE_THICKNESS = 0.06
+# Ink that only runs into the picture's border is writing when it is this many thresholds strong (a
+# digit drawn to a canvas's edge); weaker, it is light or shade at the edge of the page.
+STRONG_AT_BORDER = 6.0
 
 
 class ImageError(ValueError):
@@ -466,7 +469,8 @@ def ink_map(grey: np.ndarray, *, digits_known_big: bool = False) -> InkMap | Non
         # light rim of a page against a dark table) would look as far from the median as real ink,
         # and the edge of a shadow, far darker than a faint pen, would set the scale of its strength.
         # (Not when what is inside is only dirt beside a digit drawn out to the border.)
-        inside = _inside_picture(strong)
+        written_inside = _not_at_border(strong)
+        inside = written_inside if written_inside.any() else strong
         measured = inside if inside.sum() >= 0.1 * strong.sum() else strong
         full_ink = float(np.percentile(ink[measured], 90))
         if full_ink < threshold * 1.5:
@@ -474,8 +478,16 @@ def ink_map(grey: np.ndarray, *, digits_known_big: bool = False) -> InkMap | Non
         if sign < 0 and float(np.median(canvas[inside])) > LIGHT_INK_SURFACE:
             continue  # light "ink" on a light surface: the bright side of a shadow's or a page's edge
         distance = sign * (typical - float(np.median(grey[inside])))
-        if best is None or distance > best[0]:
-            best = (distance, ink, threshold, full_ink, faint and not digits_known_big)
+        # Digits are written inside the picture: a polarity whose ink mostly runs into the border and
+        # is weak (the lit strip of a page's edge between a dark table and a shadow, which can lie
+        # farther from a shadowed picture's median than the digits do) loses to one whose ink lies
+        # inside, on its own side of the median. (A digit drawn out to a canvas's edge is strong.)
+        writing = distance > 0 and (
+            written_inside.sum() >= 0.1 * strong.sum() or full_ink >= STRONG_AT_BORDER * threshold
+        )
+        rank = (writing, distance)
+        if best is None or rank > best[0]:
+            best = (rank, ink, threshold, full_ink, faint and not digits_known_big)
     if best is None:
         return None
     _, ink, threshold, full_ink, faint = best
@@ -535,10 +547,15 @@ def _rim(array: np.ndarray) -> np.ndarray:
 
 def _inside_picture(strong: np.ndarray) -> np.ndarray:
     """The strong pixels not connected to the picture's border (all of them when every one is)."""
+    inside = _not_at_border(strong)
+    return inside if inside.any() else strong
+
+
+def _not_at_border(strong: np.ndarray) -> np.ndarray:
+    """The strong pixels not connected to the picture's border."""
     labels, _ = ndimage.label(strong)
     rim = np.unique(_rim(labels))
-    inside = strong & ~np.isin(labels, rim[rim > 0])
-    return inside if inside.any() else strong
+    return strong & ~np.isin(labels, rim[rim > 0])
 
 
 def _paper_edges(strong: np.ndarray) -> np.ndarray | None:
