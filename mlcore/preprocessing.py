@@ -352,7 +352,7 @@ def _window_for_strokes(grey, flat, paper, canvas, factor: int) -> int:
         up = np.asarray(
             Image.fromarray(strong.astype(np.uint8) * 255, "L").resize(grey.shape[::-1], Image.Resampling.NEAREST)
         )
-        width = _stroke_width(up > 0) / factor
+        width = stroke_width(up > 0) / factor
         widest = max(widest, int(np.ceil(4 * width)) // 2 * 2 + 1)
     return widest
 
@@ -583,7 +583,7 @@ def _paper_edges(strong: np.ndarray) -> np.ndarray | None:
         filled = areas[label] > 0.4 * (rows.stop - rows.start) * (cols.stop - cols.start)
         # A table seen round a corner of the page is an L along two sides: little of its box, but far
         # thicker than any pen's stroke.
-        thick = _stroke_width(labels[rows, cols] == label) > EDGE_THICKNESS * min(strong.shape)
+        thick = stroke_width(labels[rows, cols] == label) > EDGE_THICKNESS * min(strong.shape)
         if filled or thick:
             edges.append(label)
     if not edges:
@@ -592,7 +592,8 @@ def _paper_edges(strong: np.ndarray) -> np.ndarray | None:
     return ndimage.binary_dilation(np.isin(labels, edges), iterations=2)
 
 
-def _stroke_width(solid: np.ndarray) -> float:
+def stroke_width(solid: np.ndarray) -> float:
+    """The mean width of a mask's strokes: twice its area over its boundary's length."""
     area = float(solid.sum())
     boundary = float((solid & ~ndimage.binary_erosion(solid)).sum())
     return 2.0 * area / max(boundary, 1.0)
@@ -624,7 +625,7 @@ def normalise_stroke_width(crop: np.ndarray, size: int) -> np.ndarray:
     """The ink with strokes near MNIST's width for a digit `size` pixels tall (or wide), shape kept."""
     # Very thin pen strokes would vanish when shrunk to MNIST's 20 pixels: widen them to MNIST's proportion.
     wanted = MNIST_STROKE_RATIO * size
-    width = _stroke_width(crop > 0.5)
+    width = stroke_width(crop > 0.5)
     if width < wanted * 0.6:
         grow = int(round((wanted * 0.8 - width) / 2))
         if grow > 0:

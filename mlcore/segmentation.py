@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from mlcore.preprocessing import DETAIL_SIZE, grey_copy, ink_map, to_mnist_field, working_factor
+from mlcore.preprocessing import DETAIL_SIZE, grey_copy, ink_map, stroke_width, to_mnist_field, working_factor
 from mlcore.sequence import sequence_input
 
 # Ink counts as part of a stroke from this strength (0..1) when it touches ink at least SEED_INK.
@@ -215,7 +215,10 @@ def locate_number(ink: np.ndarray, *, cut: bool = True) -> NumberLayout | None:
     # Digits are written inside the picture: what runs into its border (a table beyond the page, a
     # shadow's edge) is left out, unless it is all there is (a drawing that fills its canvas). Even
     # then, a mark running from one border to the opposite one is a page's or a shadow's edge.
-    candidates = inside or [i for i in range(count) if i not in edges and not _spans_picture(slices[i], labels.shape)]
+    if inside:
+        candidates = inside + _digits_at_border(inside, edges, labels, slices, areas)
+    else:
+        candidates = [i for i in range(count) if i not in edges and not _spans_picture(slices[i], labels.shape)]
     if not candidates:
         return None
     # Dust is far smaller than any stroke of a digit (even a skipped pen's dash).
@@ -243,6 +246,35 @@ def locate_number(ink: np.ndarray, *, cut: bool = True) -> NumberLayout | None:
         cut_up = _cut_into_pieces(cluster, labels, slices, owner, len(pieces) + 1, line_height if cut else np.inf)
         pieces += [replace(piece, cluster=index) for piece in cut_up]
     return NumberLayout(ink=ink, owner=owner, pieces=pieces, line_height=line_height)
+
+
+def _digits_at_border(inside: list[int], edges: set[int], labels: np.ndarray, slices, areas) -> list[int]:
+    """The marks running into the border that look like digits of the line inside it: a digit drawn out
+    to the edge of a canvas, or cut by the picture's edge. Such a mark lies on the line, at least half
+    as tall as it and no bigger than a digit, and meets the border with a stroke's end, not along a
+    length of it: a table's corner, a shadow or the end of a ruled line stays out."""
+    biggest = max(areas[i] for i in inside)
+    written = [i for i in inside if areas[i] >= 0.25 * biggest]
+    top = min(slices[i][0].start for i in written)
+    bottom = max(slices[i][0].stop for i in written)
+    height = bottom - top
+    found = []
+    for i, (rows, cols) in enumerate(slices):
+        if i in inside or i in edges or not _touches_border((rows, cols), labels.shape):
+            continue
+        tall, wide = rows.stop - rows.start, cols.stop - cols.start
+        if not (
+            rows.start >= top - 0.5 * height
+            and rows.stop <= bottom + 0.5 * height
+            and 0.5 * height <= tall <= 1.5 * height
+            and wide <= 1.5 * height
+        ):
+            continue
+        mark = labels == i + 1
+        contact = int(mark[0].sum() + mark[-1].sum() + mark[:, 0].sum() + mark[:, -1].sum())
+        if contact <= 2 * stroke_width(mark[rows, cols]):
+            found.append(i)
+    return found
 
 
 def _spans_picture(box: tuple[slice, slice], shape: tuple[int, int]) -> bool:

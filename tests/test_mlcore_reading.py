@@ -238,6 +238,28 @@ def test_a_1_drawn_out_to_the_edge_of_a_canvas_is_still_read(classifier):
     assert reading.digits == "1" and reading.readings[0].box[1] == 0, (reading.digits, reading.readings)
 
 
+@pytest.mark.parametrize(("text", "edge"), [("607", "top"), ("403", "right"), ("96", "left")])
+def test_a_digit_of_a_number_drawn_out_to_the_edge_of_a_canvas_stays_in_the_number(classifier, text, edge):
+    # A number drawn near the canvas's edge, one digit of it reaching the edge: that digit runs into the
+    # border, like a table or a shadow beyond a page, and was left out of the number ("07", "40", "6").
+    strokes = digits_line(text, scale=6, gap=10)
+    inked = np.flatnonzero(strokes.max(axis=1) > 0.1)
+    strokes = np.clip(strokes[inked[0] : inked[-1] + 1], 0, 1)
+    height, width = strokes.shape
+    canvas = np.ones((height + 300, width + 300), dtype=np.float32)
+    if edge == "top":  # the number 30 pixels below the top edge, its first digit raised to it
+        columns = np.flatnonzero(strokes.max(axis=0) > 0.1)
+        first = columns[np.flatnonzero(np.diff(columns) > 1)[0]] + 1
+        canvas[30 : 30 + height, 150 + first : 150 + width] -= 0.8 * strokes[:, first:]
+        canvas[:height, 150 : 150 + first] -= 0.8 * strokes[:, :first]
+    elif edge == "right":  # the last digit's stroke ends 2 pixels beyond the right edge
+        canvas[150 : 150 + height, -width + 2 :] -= 0.8 * strokes[:, : width - 2]
+    else:  # the first digit's stroke ends 2 pixels beyond the left edge
+        canvas[150 : 150 + height, : width - 2] -= 0.8 * strokes[:, 2:]
+    reading = classifier.read_upload(encode(Image.fromarray(np.clip(canvas * 255, 0, 255).astype(np.uint8))))
+    assert reading.digits == text, reading.digits
+
+
 def cursive_loops(count: int, width: int) -> bytes:
     """A chain of `count` cursive loops ("eee") in pen `width` pixels wide across a photo of paper."""
     page = Image.new("L", (900, 500), 225)
