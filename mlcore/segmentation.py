@@ -250,9 +250,10 @@ def locate_number(ink: np.ndarray, *, cut: bool = True) -> NumberLayout | None:
 
 def _digits_at_border(inside: list[int], edges: set[int], labels: np.ndarray, slices, areas) -> list[int]:
     """The marks running into the border that look like digits of the line inside it: a digit drawn out
-    to the edge of a canvas, or cut by the picture's edge. Such a mark lies on the line, at least half
-    as tall as it and no bigger than a digit, and meets the border with a stroke's end, not along a
-    length of it: a table's corner, a shadow or the end of a ruled line stays out."""
+    to the edge of a canvas, or cut by the picture's edge. Such a mark lies on the line (within half its
+    height above and below), is at least half as tall, and meets the border with a stroke's end, not
+    along a length of it: a table's corner, a shadow or the end of a ruled line stays out. (How wide it
+    is does not matter: digits that touch make one wide mark.)"""
     biggest = max(areas[i] for i in inside)
     written = [i for i in inside if areas[i] >= 0.25 * biggest]
     top = min(slices[i][0].start for i in written)
@@ -262,13 +263,8 @@ def _digits_at_border(inside: list[int], edges: set[int], labels: np.ndarray, sl
     for i, (rows, cols) in enumerate(slices):
         if i in inside or i in edges or not _touches_border((rows, cols), labels.shape):
             continue
-        tall, wide = rows.stop - rows.start, cols.stop - cols.start
-        if not (
-            rows.start >= top - 0.5 * height
-            and rows.stop <= bottom + 0.5 * height
-            and 0.5 * height <= tall <= 1.5 * height
-            and wide <= 1.5 * height
-        ):
+        tall = rows.stop - rows.start
+        if not (rows.start >= top - 0.5 * height and rows.stop <= bottom + 0.5 * height and tall >= 0.5 * height):
             continue
         mark = labels == i + 1
         contact = int(mark[0].sum() + mark[-1].sum() + mark[:, 0].sum() + mark[:, -1].sum())
