@@ -43,6 +43,11 @@ DUST_AREA = 0.02
 SPECK_SIZE = 0.22
 # A grouping whose best digit is less likely than this is flagged, not guessed.
 FLAG_BELOW = 0.5
+# Where nothing is written inside the picture, only a mark at least this share of its height or width
+# is a digit drawn to fill it; a shorter one at the border is a fragment of a page's or a shadow's edge.
+FILLS_PICTURE = 0.33
+# ...unless it is not shaped like a line (a curved digit at the border): its width across over its length.
+LINE_LIKE = 0.3
 # A flagged mark this small (share of the line height) is punctuation or dirt: dropped.
 SMALL_MARK = 0.45
 
@@ -218,7 +223,13 @@ def locate_number(ink: np.ndarray, *, cut: bool = True) -> NumberLayout | None:
     if inside:
         candidates = inside + _digits_at_border(inside, edges, labels, slices, areas)
     else:
-        candidates = [i for i in range(count) if i not in edges and not _spans_picture(slices[i], labels.shape)]
+        candidates = [
+            i
+            for i in range(count)
+            if i not in edges
+            and not _spans_picture(slices[i], labels.shape)
+            and (_fills_picture(slices[i], labels.shape) or not _line_like(labels[slices[i]] == i + 1))
+        ]
     if not candidates:
         return None
     # Dust is far smaller than any stroke of a digit (even a skipped pen's dash).
@@ -271,6 +282,21 @@ def _digits_at_border(inside: list[int], edges: set[int], labels: np.ndarray, sl
         if contact <= 2 * stroke_width(mark[rows, cols]):
             found.append(i)
     return found
+
+
+def _fills_picture(box: tuple[slice, slice], shape: tuple[int, int]) -> bool:
+    """A mark drawn to fill its picture: at least a third of its height or width."""
+    rows, cols = box
+    return rows.stop - rows.start >= FILLS_PICTURE * shape[0] or cols.stop - cols.start >= FILLS_PICTURE * shape[1]
+
+
+def _line_like(mask: np.ndarray) -> bool:
+    """A mark shaped like a straight line: far longer than it is wide, in whichever direction it runs."""
+    ys, xs = np.nonzero(mask)
+    if ys.size < 3:
+        return True
+    spread = np.linalg.eigvalsh(np.cov(np.stack([ys, xs]).astype(np.float64)))
+    return bool(np.sqrt(max(spread[0], 0.0) / max(spread[1], 1e-9)) < LINE_LIKE)
 
 
 def _spans_picture(box: tuple[slice, slice], shape: tuple[int, int]) -> bool:
