@@ -315,7 +315,7 @@ def _cut_clusters(layout: NumberLayout) -> list[tuple[int, int]]:
 
 
 def _unsure_clusters(layout: NumberLayout, run_probabilities: np.ndarray) -> list[tuple[int, int]]:
-    """The uncut cluster the cluster reader should look at too: one stroke the CNN cannot read as one
+    """The uncut clusters the cluster reader should look at too (none or one): one stroke the CNN cannot read as one
     digit, wide enough to be two (a 1 written into its neighbour). Only where it is the line's one such
     stroke and the CNN reads every other uncut one surely: a printed word or a scribble, whose strokes
     read poorly, is not searched for digits this way (on our tuning set, "Class" became "00155")."""

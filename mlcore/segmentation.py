@@ -218,8 +218,9 @@ def locate_number(ink: np.ndarray, *, cut: bool = True) -> NumberLayout | None:
     edges = _straight_edges(labels, slices)
     inside = [i for i in range(count) if i not in edges and not _touches_border(slices[i], labels.shape)]
     # Digits are written inside the picture: what runs into its border (a table beyond the page, a
-    # shadow's edge) is left out, unless it is all there is (a drawing that fills its canvas). Even
-    # then, a mark running from one border to the opposite one is a page's or a shadow's edge.
+    # shadow's edge) is left out, except a digit of the line drawn out to the edge, or where it is all
+    # there is (a drawing that fills its canvas). Even then, a mark running from one border to the
+    # opposite one is a page's or a shadow's edge, and a short straight one a piece of such an edge.
     if inside:
         candidates = inside + _digits_at_border(inside, edges, labels, slices, areas)
     else:
@@ -261,8 +262,8 @@ def locate_number(ink: np.ndarray, *, cut: bool = True) -> NumberLayout | None:
 
 def _digits_at_border(inside: list[int], edges: set[int], labels: np.ndarray, slices, areas) -> list[int]:
     """The marks running into the border that look like digits of the line inside it: a digit drawn out
-    to the edge of a canvas, or cut by the picture's edge. Such a mark lies on the line (within half its
-    height above and below), is at least half as tall, and meets the border with a stroke's end, not
+    to the edge of a canvas, or cut by the picture's edge. Such a mark lies on the line (within half the
+    line's height above and below), is at least half as tall, and meets the border with a stroke's end, not
     along a length of it: a table's corner, a shadow or the end of a ruled line stays out. (How wide it
     is does not matter: digits that touch make one wide mark.)"""
     biggest = max(areas[i] for i in inside)
