@@ -142,7 +142,7 @@ class DigitClassifier:
         return self.probabilities(pixels)[:, :10]
 
     def cluster_readings(
-        self, layouts: list[NumberLayout], unsure: list[list[tuple[int, int]]] | None = None
+        self, layouts: list[NumberLayout], unsure: list[list[tuple[int, int]]]
     ) -> list[dict[tuple[int, int], _ClusterReading]]:
         """For each layout, the digits the cluster reader finds in each cluster that was cut (one
         too wide to be surely one digit) and in each `unsure` one, keyed by the cluster's [start, stop)
@@ -150,7 +150,6 @@ class DigitClassifier:
         found: list[dict[tuple[int, int], _ClusterReading]] = [{} for _ in layouts]
         if self.cluster_reader is None:
             return found
-        unsure = unsure or [[] for _ in layouts]
         wanted = [
             (i, span)
             for i, (layout, spans) in enumerate(zip(layouts, unsure, strict=True))
@@ -169,7 +168,7 @@ class DigitClassifier:
         return found
 
     def touching_digits(
-        self, layouts: list[NumberLayout], unsure: list[list[tuple[int, int]]] | None = None
+        self, layouts: list[NumberLayout], unsure: list[list[tuple[int, int]]]
     ) -> list[dict[tuple[int, int], list[_Group]]]:
         """For each layout, the digits of each cluster the cluster reader finds two digits or more in,
         keyed by its span; in an `unsure` cluster (one stroke the CNN flags, see `_unsure_clusters`),
@@ -177,7 +176,6 @@ class DigitClassifier:
         wide 0, a 7 with a long bar) better, and flags what holds none. The CNN looks at each digit's
         columns too (one batch for all): where, on average, it sees no digit in them (a scribble, a
         word), the cluster is left to the pieces' reading as well."""
-        unsure = unsure or [[] for _ in layouts]
         groups: list[dict[tuple[int, int], list[_Group]]] = []
         for layout, found, spans in zip(layouts, self.cluster_readings(layouts, unsure), unsure, strict=True):
             placed = {
@@ -227,14 +225,15 @@ class DigitClassifier:
         probabilities = self.digit_probabilities(np.concatenate(inputs)) if inputs else np.zeros((0, 10))
         readable = [layout for layout in layouts if isinstance(layout, NumberLayout)]
         ends = np.cumsum([len(layout.runs) for layout in readable], dtype=int)
-        unsure = [
-            _unsure_clusters(layout, probabilities[end - len(layout.runs) : end])
-            for layout, end in zip(readable, ends, strict=True)
+        # Each readable picture's rows of `probabilities`: one per candidate run of its pieces.
+        run_probabilities = [
+            probabilities[end - len(layout.runs) : end] for layout, end in zip(readable, ends, strict=True)
         ]
+        unsure = [_unsure_clusters(layout, runs) for layout, runs in zip(readable, run_probabilities, strict=True)]
         clusters = iter(self.touching_digits(readable, unsure))
         inference_ms = (time.perf_counter() - started) * 1000 / max(len(inputs), 1)
         results: list[NumberReading | ImageError] = []
-        row = picture = 0
+        picture = 0
         for layout, size, preprocess_ms in zip(layouts, sizes, timings, strict=True):
             if isinstance(layout, ImageError):
                 results.append(layout)
@@ -242,9 +241,9 @@ class DigitClassifier:
             if layout is None:
                 results.append(NumberReading(picture_size=size, preprocess_ms=preprocess_ms))
                 continue
-            runs = probabilities[row : row + len(layout.runs)]
+            runs = run_probabilities[picture]
             readings = tuple(_digit_readings(layout, runs, inputs[picture], next(clusters), picture_size=size))
-            row, picture = row + len(layout.runs), picture + 1
+            picture += 1
             results.append(
                 NumberReading(readings, picture_size=size, preprocess_ms=preprocess_ms, inference_ms=inference_ms)
             )

@@ -293,11 +293,17 @@ def _fills_picture(box: tuple[slice, slice], shape: tuple[int, int]) -> bool:
 
 def _line_like(mask: np.ndarray) -> bool:
     """A mark shaped like a straight line: far longer than it is wide, in whichever direction it runs."""
-    ys, xs = np.nonzero(mask)
+    across, along = _spreads(*np.nonzero(mask))
+    return across < LINE_LIKE * max(along, 1e-9)
+
+
+def _spreads(ys: np.ndarray, xs: np.ndarray) -> tuple[float, float]:
+    """How far points spread across and along their main direction (standard deviations); (0, 0) for
+    fewer than three points."""
     if ys.size < 3:
-        return True
-    spread = np.linalg.eigvalsh(np.cov(np.stack([ys, xs]).astype(np.float64)))
-    return bool(np.sqrt(max(spread[0], 0.0) / max(spread[1], 1e-9)) < LINE_LIKE)
+        return 0.0, 0.0
+    variances = np.linalg.eigvalsh(np.cov(np.stack([ys, xs]).astype(np.float64)))
+    return float(np.sqrt(max(variances[0], 0.0))), float(np.sqrt(max(variances[1], 0.0)))
 
 
 def _spans_picture(box: tuple[slice, slice], shape: tuple[int, int]) -> bool:
@@ -326,9 +332,8 @@ def _straight_edges(labels: np.ndarray, slices) -> set[int]:
             continue
         ys, xs = np.nonzero(labels[rows, cols] == index + 1)
         step = max(1, ys.size // 2000)  # a sample is enough to tell a line
-        points = np.stack([ys[::step], xs[::step]]).astype(np.float64)
-        spread = np.linalg.eigvalsh(np.cov(points)) if points.shape[1] > 2 else np.zeros(2)
-        if np.sqrt(max(spread[0], 0.0)) <= thin:  # the spread across the line
+        across, _ = _spreads(ys[::step], xs[::step])
+        if across <= thin:
             edges.add(index)
     return edges
 
