@@ -430,14 +430,15 @@ class InkMap:
     # A faint pen's ink, followed along SHORT_STROKE_LINE only: worth a look along STROKE_LINE once
     # the digits turn out big enough.
     faint: bool = False
+    polarity: float = 1.0  # 1: dark ink on light paper; -1: light ink on a dark surface
 
 
-def ink_map(grey: np.ndarray, *, digits_known_big: bool = False) -> InkMap | None:
+def ink_map(grey: np.ndarray, *, digits_known_big: bool = False, polarity: float | None = None) -> InkMap | None:
     """The ink in a grey picture, or None when it holds none.
 
     `digits_known_big`: the digits are at least DETAIL_SIZE pixels tall, so a faint pen's strokes
     are followed along lines of STROKE_LINE pixels (in a picture of small digits such a line would
-    cross half a digit)."""
+    cross half a digit). `polarity`: the ink's, where a first look has found it (see InkMap)."""
     # A light blur averages the sensor's noise away (a faint pen can be only a few noise levels
     # darker than the paper) while strokes, wider than a pixel or two here, keep their shape.
     # A tiny picture (an MNIST-sized drawing) has no such noise and too few pixels to spare.
@@ -452,6 +453,8 @@ def ink_map(grey: np.ndarray, *, digits_known_big: bool = False) -> InkMap | Non
     typical = float(np.median(grey[::3, ::3]))
     best = None
     for sign, ink in zip((1.0, -1.0), candidates, strict=True):
+        if polarity is not None and sign != polarity:
+            continue
         threshold = _threshold(ink)
         faint = min(grey.shape) >= SMOOTH_FROM and _strongest_inside(ink, threshold) < FAINT_INK * threshold
         if faint:
@@ -487,13 +490,13 @@ def ink_map(grey: np.ndarray, *, digits_known_big: bool = False) -> InkMap | Non
         )
         rank = (writing, distance)
         if best is None or rank > best[0]:
-            best = (rank, ink, threshold, full_ink, faint and not digits_known_big)
+            best = (rank, ink, threshold, full_ink, faint and not digits_known_big, sign)
     if best is None:
         return None
-    _, ink, threshold, full_ink, faint = best
+    _, ink, threshold, full_ink, faint, sign = best
     # Soft edges as in MNIST: ink fades from the threshold up to the typical ink level.
     low_edge = threshold * 0.75
-    return InkMap(np.clip((ink - low_edge) / max(full_ink - low_edge, 1e-6), 0.0, 1.0), faint)
+    return InkMap(np.clip((ink - low_edge) / max(full_ink - low_edge, 1e-6), 0.0, 1.0), faint, sign)
 
 
 def _strongest_inside(ink: np.ndarray, threshold: float) -> float:

@@ -544,8 +544,10 @@ def find_number(image: Image.Image) -> NumberLayout | None:
     # The digits are big enough in the working copy: read them there, cutting what is wide enough
     # to hold several digits (when nothing is, the outline is already the layout).
     if ink.faint and outline.line_height >= DETAIL_SIZE:
-        # A faint pen's big digits: followed along longer lines now that their size is known.
-        followed = ink_map(grey, digits_known_big=True)
+        # A faint pen's big digits: followed along longer lines now that their size is known. They are
+        # the same digits, so their ink keeps its polarity (chosen afresh, in a picture mostly covered by
+        # a big digit running into the border, the paper inside its loops can pass for light ink).
+        followed = ink_map(grey, digits_known_big=True, polarity=ink.polarity)
         followed_outline = None if followed is None else locate_number(followed.strength, cut=False)
         if followed_outline is not None and followed_outline.pieces:
             ink, outline = followed, followed_outline
