@@ -204,6 +204,16 @@ def tuning_picture(state: int, count: int, pen: str, gap: str | None, *, seed: i
     )
 
 
+def test_a_big_digit_running_out_of_a_close_up_photo_is_read_not_the_paper_inside_its_loops(classifier):
+    # Pictures 36 and 51 of our single-digit tuning set (seed 5151): two 2s photographed so close that
+    # their strokes run into the picture's border. A few pixels of dark noise lay inside the picture,
+    # and the dark polarity was judged on them alone: the paper inside the loop won as light "ink" ("?").
+    for state in (261098510078293473513247525329105748635, 32734020833529337166182074160062552665):
+        picture = tuning_picture(state, 1, "ordinary", None, seed=5151, picture="paper_photo")
+        assert picture.text == "2"
+        assert classifier.read_upload(picture.data).digits == "2"
+
+
 def test_a_big_digit_at_the_border_that_looks_faint_keeps_its_ink_when_followed_along_its_strokes(classifier):
     # Pictures 0 and 281 of our single-digit tuning set: an 8 and a marker 6 photographed so close that
     # they run into the border. What is left inside the picture is paper noise, so the ink looks faint
