@@ -9,13 +9,13 @@ from __future__ import annotations
 import functools
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from mlcore.paths import DEFAULT_CLUSTER_READER_PATH, DEFAULT_MODEL_PATH, model_card_path
-from mlcore.preprocessing import DEFAULT_MAX_PIXELS, ImageError, decode_image, to_mnist_field
+from mlcore.preprocessing import DEFAULT_MAX_PIXELS, WORKING_SIZE, ImageError, decode_image, to_mnist_field
 from mlcore.reading import DigitReading, NumberReading
 from mlcore.segmentation import FLAG_BELOW, SMALL_MARK, NumberLayout, best_grouping, cluster_spans, find_number
 from mlcore.sequence import STEP, SequenceDigit, batch_of, decode
@@ -39,6 +39,8 @@ ONE_DIGIT_SURELY = 0.8
 # A connected stroke the CNN cannot read as one digit, at least this many line heights wide (and too narrow
 # to have been cut), may be two digits written into each other: a 1 joined to its neighbour ("17", "61").
 UNSURE_CLUSTER_WIDTH = 0.5
+# A number with a flagged digit is looked at again in working copies of these sizes (see read_uploads).
+SECOND_LOOK_SIZES = (384, 192)
 
 # Larger batches are cut into pieces of this size, which keeps memory bounded.
 MAX_BATCH = 256
@@ -203,8 +205,33 @@ class DigitClassifier:
     ) -> list[NumberReading | ImageError]:
         """Each upload's number, or the ImageError that says why it could not be read.
 
-        Every candidate digit of every readable picture goes through the model in one batch.
+        Every candidate digit of every readable picture goes through the model in one batch. A number
+        with a flagged digit among digits read is looked at again in working copies of other sizes
+        (SECOND_LOOK_SIZES): a look that reads every digit the first one read, the same, and the
+        flagged ones too, is taken (two looks at different scales agree). Any other is not: a flag
+        is never traded for a guess that the first look contradicts, and a picture with nothing but
+        flagged marks (a blank page's shadow, a scribble) keeps its flags.
         """
+        results = self._read_uploads(uploads, max_pixels, max_decoded_bytes)
+        for working_size in SECOND_LOOK_SIZES:
+            unsure = [i for i, result in enumerate(results) if _partly_flagged(result)]
+            if not unsure:
+                break
+            again = self._read_uploads([uploads[i] for i in unsure], max_pixels, max_decoded_bytes, working_size)
+            for i, second in zip(unsure, again, strict=True):
+                if isinstance(second, NumberReading) and _reads_the_flags(results[i], second):
+                    first_ms = results[i].preprocess_ms
+                    results[i] = replace(second, preprocess_ms=first_ms + second.preprocess_ms)
+        return results
+
+    def _read_uploads(
+        self,
+        uploads: list[bytes],
+        max_pixels: int,
+        max_decoded_bytes: int | None,
+        working_size: int = WORKING_SIZE,
+    ) -> list[NumberReading | ImageError]:
+        """One look at each upload: its number, or the ImageError that says why it could not be read."""
         layouts: list[NumberLayout | None | ImageError] = []
         sizes: list[tuple[int, int] | None] = []  # each picture's upright original size
         inputs: list[np.ndarray] = []  # each readable picture's candidate digits
@@ -213,7 +240,7 @@ class DigitClassifier:
             started = time.perf_counter()
             try:
                 image = decode_image(data, max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes)
-                layout, size = find_number(image), image.info["original_size"]
+                layout, size = find_number(image, working_size), image.info["original_size"]
             except ImageError as error:
                 layout, size = error, None
             if isinstance(layout, NumberLayout):
@@ -277,6 +304,21 @@ class DigitClassifier:
             else:
                 files.append(FileReading(path, reading=result))
         return files
+
+
+def _partly_flagged(result: NumberReading | ImageError) -> bool:
+    """A number with a flagged digit and at least one digit read."""
+    return isinstance(result, NumberReading) and result.flagged and any(not r.flagged for r in result.readings)
+
+
+def _reads_the_flags(first: NumberReading, second: NumberReading) -> bool:
+    """Whether a second look reads every digit the first one read, the same, and its flagged ones too."""
+    return (
+        second.found
+        and not second.flagged
+        and len(second.readings) == len(first.readings)
+        and all(a.flagged or a.digit == b.digit for a, b in zip(first.readings, second.readings, strict=True))
+    )
 
 
 @functools.lru_cache(maxsize=4)

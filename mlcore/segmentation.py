@@ -23,7 +23,15 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from mlcore.preprocessing import DETAIL_SIZE, grey_copy, ink_map, stroke_width, to_mnist_field, working_factor
+from mlcore.preprocessing import (
+    DETAIL_SIZE,
+    WORKING_SIZE,
+    grey_copy,
+    ink_map,
+    stroke_width,
+    to_mnist_field,
+    working_factor,
+)
 from mlcore.sequence import sequence_input
 
 # Ink counts as part of a stroke from this strength (0..1) when it touches ink at least SEED_INK.
@@ -508,13 +516,14 @@ def best_grouping(
     return chosen[::-1]
 
 
-def find_number(image: Image.Image) -> NumberLayout | None:
+def find_number(image: Image.Image, working_size: int = WORKING_SIZE) -> NumberLayout | None:
     """The line of digits in a decoded picture (`preprocessing.decode_image`), or None if it has no ink.
 
-    The digits are looked for in a small working copy; when they are small there, they are looked
-    at again in the picture as decoded, around where they are, so thin strokes keep their shape.
+    The digits are looked for in a small working copy (its longer side at most `working_size`); when
+    they are small there, they are looked at again in the picture as decoded, around where they are,
+    so thin strokes keep their shape.
     """
-    factor = working_factor(image.size)
+    factor = working_factor(image.size, working_size)
     decoded_scale = image.info.get("decoded_scale", 1.0)
     grey = grey_copy(image, factor)
     ink = ink_map(grey)

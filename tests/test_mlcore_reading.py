@@ -228,6 +228,17 @@ def test_a_big_digit_at_the_border_that_looks_faint_keeps_its_ink_when_followed_
         assert classifier.read_upload(picture.data).digits == text
 
 
+def test_a_flagged_digit_that_a_look_at_another_scale_reads_agreeing_with_the_rest_is_read(classifier):
+    # Picture 197 of our tuning set: "2029" in a thin faint pen on a scan, its 0 broken where the pen
+    # skipped. In the 256-pixel working copy the 0 read under 50% and was flagged ("2?29"); at 384 pixels
+    # the same three digits are read and the 0 as well, so the two looks agree and the number is whole.
+    picture = tuning_picture(207864133389600193207095548605297554851, 4, "thin_faint", "tight")
+    assert (picture.text, picture.picture) == ("2029", "scan")
+    reading = classifier.read_upload(picture.data)
+    assert reading.digits == "2029"
+    assert len(reading.boxes) == 4
+
+
 def test_a_marker_number_on_a_page_between_a_dark_table_and_a_big_shadow_is_found(classifier):
     # Picture 338 of our tuning set: a blue marker number low on a page, a dark table on its left and a
     # shadow over half of it. The median of such a picture is dark, so the lit strip of the page's edge,
