@@ -58,6 +58,10 @@ FILLS_PICTURE = 0.33
 LINE_LIKE = 0.3
 # A flagged mark this small (share of the line height) is punctuation or dirt: dropped.
 SMALL_MARK = 0.45
+# A lone straight mark whose two sides differ in brightness by more than this many times its own contrast
+# with them is a step (a shadow's or a table's edge), not a stroke: our digits measure up to 1.9, those
+# edges 15 and more.
+STEP_NOT_STROKE = 4.0
 
 
 @dataclass(frozen=True)
@@ -546,9 +550,12 @@ def find_number(image: Image.Image, working_size: int = WORKING_SIZE) -> NumberL
             int(min((bottom + margin) * factor, image.height)),
         )
         detail_factor = max(1, int(outline.line_height * factor // DETAIL_SIZE))
-        detail_ink = ink_map(grey_copy(image.crop(region), detail_factor), digits_known_big=True)
+        detail_grey = grey_copy(image.crop(region), detail_factor)
+        detail_ink = ink_map(detail_grey, digits_known_big=True)
         detailed = None if detail_ink is None else locate_number(detail_ink.strength)
         if detailed is not None and detailed.pieces:
+            if _lone_step(detailed, detail_grey, detail_ink.polarity):
+                return None
             return _placed(detailed, detail_factor, region[:2], decoded_scale)
     # The digits are big enough in the working copy: read them there, cutting what is wide enough
     # to hold several digits (when nothing is, the outline is already the layout).
@@ -562,7 +569,37 @@ def find_number(image: Image.Image, working_size: int = WORKING_SIZE) -> NumberL
             ink, outline = followed, followed_outline
     if any(piece.right - piece.left > SPLIT_WIDTH * outline.line_height for piece in outline.pieces):
         outline = locate_number(ink.strength)
+    if _lone_step(outline, grey, ink.polarity):
+        return None
     return _placed(outline, factor, (0, 0), decoded_scale)
+
+
+def _lone_step(layout: NumberLayout, grey: np.ndarray, polarity: float) -> bool:
+    """Whether the line's only mark is a straight step in brightness (the edge of a shadow, of a table
+    beyond the page) rather than a stroke of a pen.
+
+    A stroke is darker than the paper on both sides of it (lighter, for light ink); at a step, one side
+    is much darker than the other and the mark lies between them. Measured across the mark's main
+    direction, two and a half stroke widths out, on `grey` (the picture the layout was found in).
+    """
+    if len(layout.pieces) != 1:
+        return False
+    piece = layout.pieces[0]
+    mark = layout.owner[piece.top : piece.bottom, piece.left : piece.right] == piece.label
+    ys, xs = np.nonzero(mark)
+    if ys.size < 3 or not _line_like(mark):
+        return False  # (a dot has no direction to look across)
+    points = np.stack([ys + piece.top, xs + piece.left], axis=1).astype(np.float64)
+    _, directions = np.linalg.eigh(np.cov((points - points.mean(axis=0)).T))
+    across = directions[:, 0] * max(3.0, 2.5 * stroke_width(mark))
+    points = points[np.linspace(0, len(points) - 1, min(len(points), 200)).astype(int)]
+
+    def brightness(at: np.ndarray) -> float:
+        return float(np.median(ndimage.map_coordinates(grey, at.T, order=1, mode="nearest")))
+
+    on, one_side, other_side = brightness(points), brightness(points + across), brightness(points - across)
+    contrast = min(one_side, other_side) - on if polarity > 0 else on - max(one_side, other_side)
+    return abs(one_side - other_side) > STEP_NOT_STROKE * max(contrast, 0.0)
 
 
 def _placed(layout: NumberLayout, factor: int, origin: tuple[int, int], decoded_scale: float) -> NumberLayout:
