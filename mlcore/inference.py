@@ -39,8 +39,8 @@ ONE_DIGIT_SURELY = 0.8
 # A connected stroke the CNN cannot read as one digit, at least this many line heights wide (and too narrow
 # to have been cut), may be two digits written into each other: a 1 joined to its neighbour ("17", "61").
 UNSURE_CLUSTER_WIDTH = 0.5
-# A number with a flagged digit is looked at again in working copies of these sizes (see read_uploads).
-SECOND_LOOK_SIZES = (384, 192)
+# A number with a flagged digit is looked at again in working copies of these sizes, in turn (see read_uploads).
+SECOND_LOOK_SIZES = (384, 192, 512, 128)
 
 # Larger batches are cut into pieces of this size, which keeps memory bounded.
 MAX_BATCH = 256

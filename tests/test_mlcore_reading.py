@@ -262,6 +262,17 @@ def test_a_flagged_digit_that_a_look_at_another_scale_reads_agreeing_with_the_re
     assert len(reading.boxes) == 4
 
 
+def test_a_flagged_marker_digit_is_read_by_a_look_at_a_coarser_scale_that_agrees(classifier):
+    # Picture 111 of our marker-number tuning set (seed 6262): "158770" in thick marker on a paper photo.
+    # The 7 before the 0 reads under 50% in working copies of 192 to 512 pixels ("1587?0"); a 128-pixel
+    # copy reads it, and the five digits the first look read the same.
+    picture = tuning_picture(
+        6705139035229464818297495819370624701, 6, "thick_marker", "tight", seed=6262, picture="paper_photo"
+    )
+    assert picture.text == "158770"
+    assert classifier.read_upload(picture.data).digits == "158770"
+
+
 def test_a_marker_number_on_a_page_between_a_dark_table_and_a_big_shadow_is_found(classifier):
     # Picture 338 of our tuning set: a blue marker number low on a page, a dark table on its left and a
     # shadow over half of it. The median of such a picture is dark, so the lit strip of the page's edge,
