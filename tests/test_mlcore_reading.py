@@ -85,6 +85,18 @@ def test_a_page_with_no_writing_has_no_digit(classifier, kind):
         assert reading.digits == "" or (reading.flagged and reading.digit is None), reading.digits
 
 
+def replayed_rng(seed: int, state: int, has_uint32: int = 0, uinteger: int = 0) -> np.random.Generator:
+    """The generator of one of our tuning sets (made with `seed`) as it stood before drawing one picture."""
+    rng = np.random.default_rng(seed)
+    rng.bit_generator.state = {
+        "bit_generator": "PCG64",
+        "state": {"state": state, "inc": rng.bit_generator.state["state"]["inc"]},
+        "has_uint32": has_uint32,
+        "uinteger": uinteger,
+    }
+    return rng
+
+
 @pytest.mark.parametrize(
     ("kind", "state", "has_uint32", "uinteger"),
     [
@@ -100,13 +112,7 @@ def test_a_short_straight_fragment_of_an_edge_at_the_border_of_an_empty_page_is_
     # photos of an empty page with the table or a shadow beyond it. With nothing written inside the
     # picture, a short straight piece of that edge at the border was taken for a 1 drawn out to the
     # edge of a canvas and read as a confident "1".
-    rng = np.random.default_rng()
-    rng.bit_generator.state = {
-        "bit_generator": "PCG64",
-        "state": {"state": state, "inc": 216271877656180965791076501620498529857},
-        "has_uint32": has_uint32,
-        "uinteger": uinteger,
-    }
+    rng = replayed_rng(4242, state, has_uint32, uinteger)
     reading = classifier.read_upload(synthetic_non_digit(rng, kind=kind).data)
     assert reading.digits == "" or (reading.flagged and reading.digit is None), reading.digits
 
@@ -124,13 +130,7 @@ def test_the_edge_of_a_shadow_or_a_table_inside_an_empty_page_is_not_a_1(classif
     # straight edge of a soft shadow, or of the table beyond the page, inside the picture. Each was read
     # as a "1" at 90-96%. A pen's stroke is darker than the paper on both sides; at an edge one side is
     # far darker than the other, so such a lone mark is no digit at all.
-    rng = np.random.default_rng()
-    rng.bit_generator.state = {
-        "bit_generator": "PCG64",
-        "state": {"state": state, "inc": 216271877656180965791076501620498529857},
-        "has_uint32": has_uint32,
-        "uinteger": uinteger,
-    }
+    rng = replayed_rng(4242, state, has_uint32, uinteger)
     assert classifier.read_upload(synthetic_non_digit(rng, kind=kind).data).digits == ""
 
 
@@ -214,13 +214,7 @@ def tuning_picture(state: int, count: int, pen: str, gap: str | None, *, seed: i
     """A picture of one of our tuning sets (made with `seed`), replayed from the generator's state
     before it was drawn."""
     images, labels = mnist_test_digits()
-    rng = np.random.default_rng(seed)
-    rng.bit_generator.state = {
-        "bit_generator": "PCG64",
-        "state": {"state": state, "inc": rng.bit_generator.state["state"]["inc"]},
-        "has_uint32": 0,
-        "uinteger": 0,
-    }
+    rng = replayed_rng(seed, state)
     chosen = rng.integers(0, len(images), count)
     return synthetic_number(
         [images[i] for i in chosen], [labels[i] for i in chosen], rng, pen=pen, gap=gap, picture=picture
