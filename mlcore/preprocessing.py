@@ -506,7 +506,11 @@ def ink_map(grey: np.ndarray, *, digits_known_big: bool = False, polarity: float
             written_inside.sum() >= 0.1 * strong.sum() or full_ink >= STRONG_AT_BORDER * threshold
         )
         rank = (writing, distance)
-        if best is None or rank > best[0]:
+        # Where both polarities look like writing, the other one must also stand further out of the
+        # noise to win: the lit part of a photographed page can lie as far from the median as a pen's
+        # ink does, but it is a gradient, never as many thresholds strong as real strokes.
+        stands_out = best is None or not (writing and best[0][0]) or full_ink / threshold >= best[3] / best[2]
+        if best is None or (rank > best[0] and stands_out):
             best = (rank, ink, threshold, full_ink, faint and not digits_known_big, sign)
     if best is None:
         return None
