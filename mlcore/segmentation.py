@@ -253,9 +253,18 @@ def locate_number(ink: np.ndarray, *, cut: bool = True) -> NumberLayout | None:
     clusters = _overlapping_columns(marks, slices)
     boxes = [_box_of(cluster, slices) for cluster in clusters]
     cluster_areas = [sum(areas[i] for i in cluster) for cluster in clusters]
-    largest = int(np.argmax(cluster_areas))
+    # The line is where most of the writing is: a shadow's corner or a blot can be the largest mark in
+    # the picture, but the digits of a number written elsewhere outweigh it together.
+    centres = [(top + bottom) / 2 for _, top, _, bottom in boxes]
+
+    def on_line_of(anchor: int) -> list[int]:
+        return [i for i, centre in enumerate(centres) if boxes[anchor][1] <= centre <= boxes[anchor][3]]
+
+    anchor = max(range(len(clusters)), key=lambda a: (sum(cluster_areas[i] for i in on_line_of(a)), cluster_areas[a]))
+    on_line = on_line_of(anchor)
+    largest = max(on_line, key=lambda i: cluster_areas[i])
     # The tallest of the substantial clusters (a 1 can be the largest of few, and a dash is short).
-    substantial = [box for box, area in zip(boxes, cluster_areas, strict=True) if area >= 0.25 * max(cluster_areas)]
+    substantial = [boxes[i] for i in on_line if cluster_areas[i] >= 0.25 * cluster_areas[largest]]
     line_height = float(max(bottom - top for _, top, _, bottom in substantial))
     band = (boxes[largest][1] - 0.35 * line_height, boxes[largest][3] + 0.35 * line_height)
     owner = np.zeros(labels.shape, dtype=np.int32)

@@ -253,6 +253,30 @@ def test_the_lit_part_of_a_photographed_page_is_not_taken_for_light_ink_over_the
     assert classifier.read_upload(picture.data).digits == text
 
 
+def test_a_number_is_found_where_most_of_the_writing_is_not_beside_a_bigger_mark_of_a_shadow(classifier):
+    # Picture 81 of our paper photos of numbers (seed 6262), replayed: a small "57373" low on the page,
+    # and near the top a shadow's corner, a mark bigger than any one digit. The line was placed on the
+    # largest mark, so the number was left out as off the line and the corner flagged ("?").
+    picture = tuning_picture(
+        201568048716204399172987184515393418791,
+        5,
+        "ordinary",
+        "wide",
+        seed=6262,
+        picture="paper_photo",
+        has_uint32=1,
+        uinteger=573124709,
+    )
+    assert picture.text == "57373"
+    reading = classifier.read_upload(picture.data)
+    assert reading.digits == "57373"
+    # Each digit's box is where it was written.
+    for (left, top, right, bottom), (x0, y0, x1, y1) in zip(
+        [r.box for r in reading.readings], picture.boxes, strict=True
+    ):
+        assert left < x1 and x0 < right and top < y1 and y0 < bottom
+
+
 def test_a_big_digit_running_out_of_a_close_up_photo_is_read_not_the_paper_inside_its_loops(classifier):
     # Pictures 36 and 51 of our single-digit tuning set (seed 5151): two 2s photographed so close that
     # their strokes run into the picture's border. A few pixels of dark noise lay inside the picture,
