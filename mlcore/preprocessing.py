@@ -506,10 +506,12 @@ def ink_map(grey: np.ndarray, *, digits_known_big: bool = False, polarity: float
             written_inside.sum() >= 0.1 * strong.sum() or full_ink >= STRONG_AT_BORDER * threshold
         )
         rank = (writing, distance)
-        # Where both polarities look like writing, the other one must also stand further out of the
-        # noise to win: the lit part of a photographed page can lie as far from the median as a pen's
-        # ink does, but it is a gradient, never as many thresholds strong as real strokes.
-        stands_out = best is None or not (writing and best[0][0]) or full_ink / threshold >= best[3] / best[2]
+        # Where both polarities look like writing, the one judged second (light ink) must also stand
+        # further out of the noise (its full strength, in thresholds) to win: the lit part of a
+        # photographed page can lie as far from the median as a pen's ink does, but it is a gradient,
+        # a few thresholds strong where real strokes are many.
+        best_strength = None if best is None else best[3] / best[2]  # (its full_ink / threshold)
+        stands_out = best is None or not (writing and best[0][0]) or full_ink / threshold >= best_strength
         if best is None or (rank > best[0] and stands_out):
             best = (rank, ink, threshold, full_ink, faint and not digits_known_big, sign)
     if best is None:
