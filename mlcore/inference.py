@@ -39,6 +39,8 @@ ONE_DIGIT_SURELY = 0.8
 # A connected stroke the CNN cannot read as one digit, at least this many line heights wide (and too narrow
 # to have been cut), may be two digits written into each other: a 1 joined to its neighbour ("17", "61").
 UNSURE_CLUSTER_WIDTH = 0.5
+# A digit's ink runs through at least this share of its rows (see _digit_shaped).
+DIGIT_ROWS_INKED = 0.5
 # A number with a flagged digit is looked at again in working copies of these sizes, in turn (see read_uploads).
 SECOND_LOOK_SIZES = (384, 192, 512, 128)
 
@@ -335,10 +337,11 @@ class _Group:
     box: tuple[int, int, int, int]  # (left, top, right, bottom) in the ink map
     probabilities: np.ndarray  # the 10 digit probabilities
     model_input: np.ndarray
+    digit_shaped: bool = True  # see _digit_shaped
 
     @property
     def flagged(self) -> bool:
-        return float(self.probabilities.max()) < FLAG_BELOW
+        return float(self.probabilities.max()) < FLAG_BELOW or not self.digit_shaped
 
 
 @dataclass(frozen=True)
@@ -405,6 +408,15 @@ def _placed(layout: NumberLayout, span: tuple[int, int], read: _ClusterReading) 
     return groups
 
 
+def _digit_shaped(layout: NumberLayout, box: tuple[int, int, int, int]) -> bool:
+    """Whether a group's ink runs through most of its height, as a digit's does (a skipping pen's gaps are
+    short). Dashes of a dashed line stacked one above another, line after line, share their columns
+    and so form one tall cluster, but most of its rows are empty paper."""
+    left, top, right, bottom = box
+    rows_with_ink = (layout.owner[top:bottom, left:right] > 0).any(axis=1)
+    return rows_with_ink.mean() >= DIGIT_ROWS_INKED if rows_with_ink.size else True
+
+
 def _digit_readings(
     layout: NumberLayout,
     run_probabilities: np.ndarray,
@@ -433,7 +445,9 @@ def _digit_readings(
         if len(inside) == 1 and inside[0].probabilities.max() >= ONE_DIGIT_SURELY:
             continue  # one wide digit, surely
         candidates = [g for g in candidates if g not in inside] + digits
-    candidates.sort(key=lambda g: g.box[0] + g.box[2])
+    candidates = sorted(
+        (replace(g, digit_shaped=_digit_shaped(layout, g.box)) for g in candidates), key=lambda g: g.box[0] + g.box[2]
+    )
     groups = []
     for group in candidates:
         left, top, right, bottom = group.box
@@ -444,6 +458,9 @@ def _digit_readings(
         if group.flagged and max(box_right - box_left, box_bottom - box_top) < speck:
             continue
         groups.append(group)
+    # Nothing but marks shaped like no digit (the dashes of a form's lines): no digit at all.
+    if not any(group.digit_shaped for group in groups):
+        groups = []
     # Something unreadable beside the number, well apart from it, is not one of its digits.
     while len(groups) > 1 and groups[0].flagged and groups[1].box[0] - groups[0].box[2] > height:
         groups.pop(0)

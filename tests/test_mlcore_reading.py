@@ -1,5 +1,7 @@
 """Reading whole numbers: digits found left to right, split where they touch, kept whole when broken."""
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
@@ -275,6 +277,31 @@ def test_a_number_is_found_where_most_of_the_writing_is_not_beside_a_bigger_mark
         [r.box for r in reading.readings], picture.boxes, strict=True
     ):
         assert left < x1 and x0 < right and top < y1 and y0 < bottom
+
+
+def dashed_form(spacing: int, dash: int, gap: int, tilt: float, *, seed: int = 1, number: bytes | None = None) -> bytes:
+    """A photo of a form ruled with dashed lines (a number's photo under them, if given), as a JPEG."""
+    page = Image.open(io.BytesIO(number)).convert("L") if number else Image.new("L", (900, 700), 222)
+    draw = ImageDraw.Draw(page)
+    for y in np.arange(20.0, page.height + abs(tilt) * page.width, spacing):
+        for x in np.arange(0.0, page.width, dash + gap):
+            draw.line([(x, y + tilt * x), (x + dash, y + tilt * (x + dash))], fill=120, width=2)
+    noisy = np.asarray(page, np.float32) + np.random.default_rng(seed).normal(0, 3, (page.height, page.width))
+    picture = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.6))
+    return encode(picture, "JPEG", quality=85)
+
+
+@pytest.mark.parametrize(("spacing", "dash", "gap", "tilt"), [(32, 16, 8, 0.03), (28, 18, 9, 0.0), (36, 14, 7, 0.08)])
+def test_an_empty_form_ruled_with_dashed_lines_holds_no_digit(classifier, spacing, dash, gap, tilt):
+    # The dashes of one line stand above those of the next in the same columns, and such marks were
+    # joined into one tall cluster per column: an empty form read as "1111111111".
+    reading = classifier.read_upload(dashed_form(spacing, dash, gap, tilt))
+    assert reading.digits == ""
+
+
+def test_a_number_written_on_a_form_ruled_with_dashed_lines_is_read(classifier):
+    picture = dashed_form(60, 14, 8, 0.0, number=number_photo("4667"))
+    assert classifier.read_upload(picture).digits == "4667"
 
 
 def test_a_big_digit_running_out_of_a_close_up_photo_is_read_not_the_paper_inside_its_loops(classifier):
