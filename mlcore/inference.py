@@ -445,9 +445,8 @@ def _digit_readings(
         if len(inside) == 1 and inside[0].probabilities.max() >= ONE_DIGIT_SURELY:
             continue  # one wide digit, surely
         candidates = [g for g in candidates if g not in inside] + digits
-    candidates = sorted(
-        (replace(g, digit_shaped=_digit_shaped(layout, g.box)) for g in candidates), key=lambda g: g.box[0] + g.box[2]
-    )
+    candidates = [replace(group, digit_shaped=_digit_shaped(layout, group.box)) for group in candidates]
+    candidates.sort(key=lambda g: g.box[0] + g.box[2])
     groups = []
     for group in candidates:
         left, top, right, bottom = group.box

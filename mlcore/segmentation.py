@@ -256,12 +256,9 @@ def locate_number(ink: np.ndarray, *, cut: bool = True) -> NumberLayout | None:
     # The line is where most of the writing is: a shadow's corner or a blot can be the largest mark in
     # the picture, but the digits of a number written elsewhere outweigh it together.
     centres = [(top + bottom) / 2 for _, top, _, bottom in boxes]
-
-    def on_line_of(anchor: int) -> list[int]:
-        return [i for i, centre in enumerate(centres) if boxes[anchor][1] <= centre <= boxes[anchor][3]]
-
-    anchor = max(range(len(clusters)), key=lambda a: (sum(cluster_areas[i] for i in on_line_of(a)), cluster_areas[a]))
-    on_line = on_line_of(anchor)
+    lines = [[i for i, centre in enumerate(centres) if top <= centre <= bottom] for _, top, _, bottom in boxes]
+    anchor = max(range(len(clusters)), key=lambda a: (sum(cluster_areas[i] for i in lines[a]), cluster_areas[a]))
+    on_line = lines[anchor]
     largest = max(on_line, key=lambda i: cluster_areas[i])
     # The tallest of the substantial clusters (a 1 can be the largest of few, and a dash is short).
     substantial = [boxes[i] for i in on_line if cluster_areas[i] >= 0.25 * cluster_areas[largest]]
