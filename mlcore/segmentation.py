@@ -133,9 +133,9 @@ class NumberLayout:
         return np.stack([self.model_input(start, stop) for start, stop in self.runs])
 
     def cluster_input(self, start: int, stop: int) -> np.ndarray:
-        """The cluster of pieces [start, stop), whole, as the cluster reader's input (mlcore.sequence)."""
+        """The clusters of pieces [start, stop), whole, as the cluster reader's input (mlcore.sequence)."""
         left, _, right, _ = self.run_box(start, stop)
-        return sequence_input(self.window(left, right, {self.pieces[start].cluster}))
+        return sequence_input(self.window(left, right, {piece.cluster for piece in self.pieces[start:stop]}))
 
     def ink_box(self, left: int, right: int, clusters: set[int]) -> tuple[int, int, int, int] | None:
         """The box of the clusters' strokes in columns [left, right), or None when none lies there."""
