@@ -156,7 +156,7 @@ class DigitClassifier:
         self,
         layouts: list[NumberLayout],
         unsure: list[list[tuple[int, int]]],
-        joined: list[dict[tuple[int, int], int]] | None = None,
+        joined: list[dict[tuple[int, int], int]],
     ) -> list[dict[tuple[int, int], _ClusterReading]]:
         """For each layout, the digits the cluster reader finds in each cluster that was cut (one
         too wide to be surely one digit), in each `unsure` cluster and in each `joined` run of clusters
@@ -164,7 +164,6 @@ class DigitClassifier:
         found: list[dict[tuple[int, int], _ClusterReading]] = [{} for _ in layouts]
         if self.cluster_reader is None:
             return found
-        joined = joined or [{} for _ in layouts]
         wanted = [
             (i, span)
             for i, (layout, spans, runs) in enumerate(zip(layouts, unsure, joined, strict=True))
@@ -231,7 +230,7 @@ class DigitClassifier:
         self,
         layouts: list[NumberLayout],
         unsure: list[list[tuple[int, int]]],
-        joined: list[dict[tuple[int, int], int]] | None = None,
+        joined: list[dict[tuple[int, int], int]],
     ) -> list[dict[tuple[int, int], list[_Group]]]:
         """For each layout, the digits of each cluster the cluster reader finds two digits or more in,
         keyed by its span; in an `unsure` cluster (one stroke the CNN flags, see `_unsure_clusters`),
@@ -241,7 +240,6 @@ class DigitClassifier:
         word), the cluster is left to the pieces' reading as well. A `joined` run of clusters
         (`_joined_clusters`) read so, each of its digits surely, stands for the clusters inside it."""
         groups: list[dict[tuple[int, int], list[_Group]]] = []
-        joined = joined or [{} for _ in layouts]
         readings = self.cluster_readings(layouts, unsure, joined)
         for layout, found, spans in zip(layouts, readings, unsure, strict=True):
             placed = {
@@ -508,7 +506,7 @@ def _placed(layout: NumberLayout, span: tuple[int, int], read: _ClusterReading) 
     this is where one mostly gives way to the next). None when a digit gets no stroke that way: the
     cluster is then left to the pieces' reading rather than losing a digit."""
     left, _, right, _ = layout.run_box(*span)
-    clusters = {piece.cluster for piece in layout.pieces[span[0] : span[1]]}
+    clusters = layout.clusters(*span)
     digits, first, last = read.digits, read.first_inked, read.last_inked
     # Each peak's place along the cluster's ink, 0 at its left end and 1 at its right.
     centres = [np.clip(((d.first + d.last + 1) * STEP / 2 - first) / max(last - first, 1), 0, 1) for d in digits]

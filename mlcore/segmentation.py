@@ -111,7 +111,11 @@ class NumberLayout:
         neighbour's, so the model reads the window, a neighbour's stroke ends included.
         """
         left, _, right, _ = self.run_box(start, stop)
-        return to_mnist_field(self.window(left, right, {p.cluster for p in self.pieces[start:stop]}))
+        return to_mnist_field(self.window(left, right, self.clusters(start, stop)))
+
+    def clusters(self, start: int, stop: int) -> set[int]:
+        """The clusters the pieces [start, stop) are cut from."""
+        return {piece.cluster for piece in self.pieces[start:stop]}
 
     def window(self, left: int, right: int, clusters: set[int]) -> np.ndarray:
         """The ink of the clusters' strokes in columns [left, right), cropped to their rows."""
@@ -135,7 +139,7 @@ class NumberLayout:
     def cluster_input(self, start: int, stop: int) -> np.ndarray:
         """The clusters of pieces [start, stop), whole, as the cluster reader's input (mlcore.sequence)."""
         left, _, right, _ = self.run_box(start, stop)
-        return sequence_input(self.window(left, right, {piece.cluster for piece in self.pieces[start:stop]}))
+        return sequence_input(self.window(left, right, self.clusters(start, stop)))
 
     def ink_box(self, left: int, right: int, clusters: set[int]) -> tuple[int, int, int, int] | None:
         """The box of the clusters' strokes in columns [left, right), or None when none lies there."""
