@@ -82,7 +82,7 @@ def with_classes(trained: keras.Model, num_classes: int = NUM_CLASSES) -> keras.
 
 @keras.saving.register_keras_serializable(package="mlcore")
 class AgreeingDigits(layers.Layer):
-    """Averages several models' digit probabilities, keeping the last one's "not one digit" share.
+    """Averages several models' digit probabilities, and the "not one digit" share of those that answer it.
 
     The first reads MNIST-like digits best (trained on MNIST alone), the others the pictures our
     preprocessing makes of real uploads and whether a piece is one digit at all; their average
@@ -92,7 +92,8 @@ class AgreeingDigits(layers.Layer):
     def call(self, outputs):
         from keras import ops
 
-        not_one = outputs[-1][:, 10:]
+        readers = [p for p in outputs if p.shape[-1] > 10]
+        not_one = sum(p[:, 10:] for p in readers) / len(readers)
         digits = [p[:, :10] / ops.maximum(ops.sum(p[:, :10], axis=1, keepdims=True), 1e-7) for p in outputs]
         average = sum(digits) / len(digits)
         return ops.concatenate([average * (1.0 - not_one), not_one], axis=1)

@@ -140,3 +140,18 @@ def test_an_animated_gif_is_read_from_its_first_frame(classifier):
     first.save(animation, format="GIF", save_all=True, append_images=[second], duration=500, loop=0)
     assert Image.open(io.BytesIO(animation.getvalue())).n_frames == 2
     assert classifier.read_upload(animation.getvalue()).digit == 3
+
+
+def test_an_ensemble_averages_the_digits_of_all_its_members_and_not_one_digit_of_the_readers_that_answer_it():
+    from mlcore.model import AgreeingDigits
+
+    mnist_reader = np.array([[0.0, 0.0, 0.0, 1.0, 0, 0, 0, 0, 0, 0]])  # no "not one digit" answer
+    first_reader = np.array([[0.0, 0.0, 0.0, 0.4, 0, 0, 0, 0, 0.4, 0, 0.2]])
+    second_reader = np.array([[0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0, 0.4, 0, 0.6]])
+    combined = np.asarray(AgreeingDigits()([mnist_reader, first_reader, second_reader]))[0]
+    not_one = (0.2 + 0.6) / 2
+    assert combined[10] == pytest.approx(not_one)
+    # Each member's digits as shares of its digits (1, 0.5/0.5, 1), averaged, then what "not one" leaves.
+    assert combined[3] == pytest.approx((1.0 + 0.5 + 0.0) / 3 * (1 - not_one))
+    assert combined[8] == pytest.approx((0.0 + 0.5 + 1.0) / 3 * (1 - not_one))
+    assert combined.sum() == pytest.approx(1.0)
