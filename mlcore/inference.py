@@ -50,6 +50,9 @@ UNSURE_CLUSTER_WIDTH = 0.5
 DIGIT_ROWS_INKED = 0.5
 # A number with a flagged digit is looked at again in working copies of these sizes, in turn (see read_uploads).
 SECOND_LOOK_SIZES = (384, 192, 512, 128)
+# A flagged digit's input is read again moved by a pixel each way, (rows, columns): a reading that hangs on
+# exactly where a faint or broken digit's centre of mass fell is not one to trust either way.
+SHIFTED_LOOKS = ((1, 0), (-1, 0), (0, 1), (0, -1))
 
 # Larger batches are cut into pieces of this size, which keeps memory bounded.
 MAX_BATCH = 256
@@ -340,9 +343,16 @@ class DigitClassifier:
         unsure = [_unsure_clusters(layout, runs) for layout, runs in zip(readable, run_probabilities, strict=True)]
         joined = [_joined_clusters(layout, runs) for layout, runs in zip(readable, run_probabilities, strict=True)]
         clusters = iter(self.touching_digits(readable, unsure, joined))
+        pieces = iter(
+            self._flags_read_a_pixel_off(
+                [
+                    _piece_groups(layout, runs, candidates)
+                    for layout, runs, candidates in zip(readable, run_probabilities, inputs, strict=True)
+                ]
+            )
+        )
         inference_ms = (time.perf_counter() - started) * 1000 / max(len(inputs), 1)
         results: list[NumberReading | ImageError] = []
-        picture = 0
         for layout, size, preprocess_ms in zip(layouts, sizes, timings, strict=True):
             if isinstance(layout, ImageError):
                 results.append(layout)
@@ -350,13 +360,35 @@ class DigitClassifier:
             if layout is None:
                 results.append(NumberReading(picture_size=size, preprocess_ms=preprocess_ms))
                 continue
-            runs = run_probabilities[picture]
-            readings = tuple(_digit_readings(layout, runs, inputs[picture], next(clusters), picture_size=size))
-            picture += 1
+            readings = tuple(_digit_readings(layout, next(pieces), next(clusters), picture_size=size))
             results.append(
                 NumberReading(readings, picture_size=size, preprocess_ms=preprocess_ms, inference_ms=inference_ms)
             )
         return results, layouts
+
+    def _flags_read_a_pixel_off(self, groups: list[list[_Group]]) -> list[list[_Group]]:
+        """Each picture's groups of pieces, where the model cannot read one as a digit (it would be flagged),
+        its digit probabilities averaged with the model's readings of its input moved a pixel each way
+        (SHIFTED_LOOKS, one batch for all). A faint or broken digit's reading can hang on where its
+        centre of mass fell, and the average of five small moves is the steadier one; a digit read
+        surely is left as read, as are the marks that are no digit at any of the five places."""
+        flagged = [
+            (picture, index)
+            for picture, found in enumerate(groups)
+            for index, group in enumerate(found)
+            if group.probabilities.max() < FLAG_BELOW
+        ]
+        if not flagged:
+            return groups
+        inputs = np.stack([groups[picture][index].model_input for picture, index in flagged])
+        moved = np.concatenate([np.roll(inputs, shift, axis=(1, 2)) for shift in SHIFTED_LOOKS])
+        readings = self.digit_probabilities(moved).reshape(len(SHIFTED_LOOKS), len(flagged), -1)
+        steadier = [list(found) for found in groups]
+        for number, (picture, index) in enumerate(flagged):
+            group = steadier[picture][index]
+            average = (group.probabilities + readings[:, number].sum(axis=0)) / (len(SHIFTED_LOOKS) + 1)
+            steadier[picture][index] = replace(group, probabilities=average)
+        return steadier
 
     def read_upload(
         self, data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, max_decoded_bytes: int | None = None
@@ -533,17 +565,16 @@ def _digit_shaped(layout: NumberLayout, box: tuple[int, int, int, int]) -> bool:
 
 def _digit_readings(
     layout: NumberLayout,
-    run_probabilities: np.ndarray,
-    run_inputs: np.ndarray,
+    pieces: list[_Group],
     touching: dict[tuple[int, int], list[_Group]] | None = None,
     *,
     picture_size: tuple[int, int] | None = None,
 ) -> list[DigitReading]:
     """The digits of the number, left to right.
 
-    Pieces are grouped into digits by the CNN's readings (`best_grouping`), except in clusters of
-    touching digits, whose digits the cluster reader found (`touching`, by the cluster's span),
-    unless the CNN reads the whole cluster surely as one digit.
+    `pieces`: the pieces grouped into digits by the CNN's readings (`_piece_groups`). They stand,
+    except in clusters of touching digits, whose digits the cluster reader found (`touching`, by the
+    cluster's span), unless the CNN reads the whole cluster surely as one digit.
 
     A group the model cannot read as one digit is flagged. A flagged mark that cannot be part of
     the number is left out: one much smaller than the digits (a comma, a dash, dirt), one far
@@ -552,7 +583,7 @@ def _digit_readings(
     """
     height = layout.line_height
     speck = max(SPECK_PIXELS, SPECK_OF_PICTURE * min(picture_size)) if picture_size else 0.0
-    candidates = _piece_groups(layout, run_probabilities, run_inputs)
+    candidates = pieces
     for span, digits in (touching or {}).items():
         left, _, right, _ = layout.run_box(*span)
         inside = [g for g in candidates if left <= (g.box[0] + g.box[2]) / 2 < right]

@@ -513,3 +513,27 @@ def test_a_chain_of_cursive_loops_is_not_read_as_touching_zeros(classifier, coun
     # The cluster reader alone reads these "000", "0000", "1000", none of its digits sure: not believed.
     reading = classifier.read_upload(cursive_loops(count, width))
     assert reading.digits == "" or reading.flagged, reading.digits
+
+
+@pytest.mark.parametrize(
+    ("seed", "state", "has_uint32", "uinteger", "pen", "gap", "picture", "text"),
+    [
+        (6262, 320238457060633177113418961404502478235, 1, 1682556591, "thick_marker", "wide", "paper_photo", "58498"),
+        (6262, 23200056817472705975795183323999892757, 0, 1645339299, "thick_marker", "wide", "paper_photo", "9671149"),
+        (777, 189385823560615587100334665883350948404, 0, 920410286, "thin_faint", "wide", None, "677041"),
+        (5151, 56632448974010789133482158427636770888, 0, 546284979, "thin_faint", None, "scan", "5"),
+    ],
+)
+def test_a_digit_the_model_reads_the_same_a_pixel_off_each_way_is_read_not_flagged(
+    classifier, seed, state, has_uint32, uinteger, pen, gap, picture, text
+):
+    # Pictures 1733 and 1770 of our marker photos (seed 6262), 571 of our thin faint set (777) and 1320 of our
+    # single digits (5151), replayed. One digit of each read under 50% where its centre of mass fell
+    # ("584?8", "96?1149", "6?7041", "?"); moved a pixel up, down, left and right, the model reads it.
+    drawn = tuning_picture(
+        state, len(text), pen, gap, seed=seed, picture=picture, has_uint32=has_uint32, uinteger=uinteger
+    )
+    assert drawn.text == text
+    reading = classifier.read_upload(drawn.data)
+    assert reading.digits == text
+    assert not reading.flagged
