@@ -585,21 +585,22 @@ def find_number(image: Image.Image, working_size: int = WORKING_SIZE) -> NumberL
 
 
 def _lone_step(layout: NumberLayout, grey: np.ndarray, polarity: float) -> bool:
-    """Whether the line's only mark is a straight step in brightness (the edge of a shadow, of a table
-    beyond the page) rather than a stroke of a pen.
+    """Whether the line's only mark (its only cluster) is a straight step in brightness (the edge of a
+    shadow, of a table beyond the page) rather than a stroke of a pen.
 
     A stroke is darker than the paper on both sides of it (lighter, for light ink); at a step, one side
     is much darker than the other and the mark lies between them. Measured across the mark's main
     direction, two and a half stroke widths out, on `grey` (the picture the layout was found in).
     """
-    if len(layout.pieces) != 1:
+    if len({piece.cluster for piece in layout.pieces}) != 1:
         return False
-    piece = layout.pieces[0]
-    mark = layout.owner[piece.top : piece.bottom, piece.left : piece.right] == piece.label
+    # One mark, though a long one may have been cut into pieces like touching digits.
+    left, top, right, bottom = layout.run_box(0, len(layout.pieces))
+    mark = np.isin(layout.owner[top:bottom, left:right], [piece.label for piece in layout.pieces])
     ys, xs = np.nonzero(mark)
     if ys.size < 3 or not _line_like(mark):
         return False  # (a dot has no direction to look across)
-    points = np.stack([ys + piece.top, xs + piece.left], axis=1).astype(np.float64)
+    points = np.stack([ys + top, xs + left], axis=1).astype(np.float64)
     _, directions = np.linalg.eigh(np.cov((points - points.mean(axis=0)).T))
     across = directions[:, 0] * max(3.0, 2.5 * stroke_width(mark))
     points = points[np.linspace(0, len(points) - 1, min(len(points), 200)).astype(int)]
