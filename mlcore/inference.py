@@ -305,7 +305,33 @@ class DigitClassifier:
                     first_ms = results[i].preprocess_ms
                     results[i] = replace(second, preprocess_ms=first_ms + second.preprocess_ms)
         # (Those still flagged are the first look's readings, so its layouts hold their pieces.)
-        return self._flags_read_on_the_whole_line(layouts, results)
+        results = self._flags_read_on_the_whole_line(layouts, results)
+        return self._unread_looked_at_again_beside_the_page(uploads, results, max_pixels, max_decoded_bytes)
+
+    def _unread_looked_at_again_beside_the_page(
+        self,
+        uploads: list[bytes],
+        results: list[NumberReading | ImageError],
+        max_pixels: int,
+        max_decoded_bytes: int | None,
+    ) -> list[NumberReading | ImageError]:
+        """Each picture read as no digit or as nothing but flags, looked at again keeping as ink what looked
+        like the table beyond the page (`preprocessing.ink_map`'s `beyond_paper`): a number whose strokes
+        touch the table, or a dark band along the picture's border, goes with it when it is taken out.
+        That look is taken only where it reads two digits or more, none flagged: on a blank page, what
+        lies beyond it reads at most as a lone digit (a straight edge as a "1")."""
+        unread = [
+            i
+            for i, result in enumerate(results)
+            if isinstance(result, NumberReading) and all(reading.flagged for reading in result.readings)
+        ]
+        if not unread:
+            return results
+        again, _ = self._read_uploads([uploads[i] for i in unread], max_pixels, max_decoded_bytes, beyond_paper=False)
+        for i, second in zip(unread, again, strict=True):
+            if isinstance(second, NumberReading) and len(second.readings) >= 2 and not second.flagged:
+                results[i] = replace(second, preprocess_ms=results[i].preprocess_ms + second.preprocess_ms)
+        return results
 
     def _read_uploads(
         self,
@@ -313,9 +339,12 @@ class DigitClassifier:
         max_pixels: int,
         max_decoded_bytes: int | None,
         working_size: int = WORKING_SIZE,
+        *,
+        beyond_paper: bool = True,
     ) -> tuple[list[NumberReading | ImageError], list[NumberLayout | None | ImageError]]:
         """One look at each upload: its number, or the ImageError that says why it could not be read;
-        and the layout of the pieces it was read from (None where no ink was found)."""
+        and the layout of the pieces it was read from (None where no ink was found). `beyond_paper`: as
+        in `preprocessing.ink_map`."""
         layouts: list[NumberLayout | None | ImageError] = []
         sizes: list[tuple[int, int] | None] = []  # each picture's upright original size
         inputs: list[np.ndarray] = []  # each readable picture's candidate digits
@@ -324,7 +353,8 @@ class DigitClassifier:
             started = time.perf_counter()
             try:
                 image = decode_image(data, max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes)
-                layout, size = find_number(image, working_size), image.info["original_size"]
+                layout = find_number(image, working_size, beyond_paper=beyond_paper)
+                size = image.info["original_size"]
             except ImageError as error:
                 layout, size = error, None
             if isinstance(layout, NumberLayout):

@@ -440,12 +440,15 @@ class InkMap:
     polarity: float = 1.0  # 1: dark ink on light paper; -1: light ink on a dark surface
 
 
-def ink_map(grey: np.ndarray, *, digits_known_big: bool = False, polarity: float | None = None) -> InkMap | None:
+def ink_map(
+    grey: np.ndarray, *, digits_known_big: bool = False, polarity: float | None = None, beyond_paper: bool = True
+) -> InkMap | None:
     """The ink in a grey picture, or None when it holds none.
 
     `digits_known_big`: the digits are at least DETAIL_SIZE pixels tall, so a faint pen's strokes
     are followed along lines of STROKE_LINE pixels (in a picture of small digits such a line would
-    cross half a digit). `polarity`: the ink's, where a first look has found it (see InkMap)."""
+    cross half a digit). `polarity`: the ink's, where a first look has found it (see InkMap).
+    `beyond_paper` False keeps what looks like the table beyond the page (`_paper_edges`) as ink."""
     # A light blur averages the sensor's noise away (a faint pen can be only a few noise levels
     # darker than the paper) while strokes, wider than a pixel or two here, keep their shape.
     # A tiny picture (an MNIST-sized drawing) has no such noise and too few pixels to spare.
@@ -478,7 +481,7 @@ def ink_map(grey: np.ndarray, *, digits_known_big: bool = False, polarity: float
             ink = _along_strokes(ink, STROKE_LINE if digits_known_big else SHORT_STROKE_LINE)
             threshold = _threshold(ink, floor=MIN_FOLLOWED_INK_CONTRAST)
         strong = ink > threshold
-        edges = _paper_edges(strong) if strong.any() else None
+        edges = _paper_edges(strong) if beyond_paper and strong.any() else None
         if edges is not None:
             ink, strong = np.where(edges, 0.0, ink), strong & ~edges
         if not strong.any():

@@ -530,23 +530,25 @@ def best_grouping(
     return chosen[::-1]
 
 
-def find_number(image: Image.Image, working_size: int = WORKING_SIZE) -> NumberLayout | None:
+def find_number(
+    image: Image.Image, working_size: int = WORKING_SIZE, *, beyond_paper: bool = True
+) -> NumberLayout | None:
     """The line of digits in a decoded picture (`preprocessing.decode_image`), or None if it has no ink.
 
     The digits are looked for in a small working copy (its longer side at most `working_size`); when
     they are small there, they are looked at again in the picture as decoded, around where they are,
-    so thin strokes keep their shape.
+    so thin strokes keep their shape. `beyond_paper`: as in `preprocessing.ink_map`.
     """
     factor = working_factor(image.size, working_size)
     decoded_scale = image.info.get("decoded_scale", 1.0)
     grey = grey_copy(image, factor)
-    ink = ink_map(grey)
+    ink = ink_map(grey, beyond_paper=beyond_paper)
     if ink is None and factor > 1:
         # A thin, faint pen's strokes are averaged into the paper in the small copy: before saying
         # there is no ink, look again at twice the size (only pictures that seemed blank pay for it).
         factor = max(1, factor // 2)
         grey = grey_copy(image, factor)
-        ink = ink_map(grey)
+        ink = ink_map(grey, beyond_paper=beyond_paper)
     outline = None if ink is None else locate_number(ink.strength, cut=False)
     if outline is None or not outline.pieces:
         return None
@@ -561,7 +563,7 @@ def find_number(image: Image.Image, working_size: int = WORKING_SIZE) -> NumberL
         )
         detail_factor = max(1, int(outline.line_height * factor // DETAIL_SIZE))
         detail_grey = grey_copy(image.crop(region), detail_factor)
-        detail_ink = ink_map(detail_grey, digits_known_big=True)
+        detail_ink = ink_map(detail_grey, digits_known_big=True, beyond_paper=beyond_paper)
         detailed = None if detail_ink is None else locate_number(detail_ink.strength)
         if detailed is not None and detailed.pieces:
             if _lone_step(detailed, detail_grey, detail_ink.polarity):
@@ -573,7 +575,7 @@ def find_number(image: Image.Image, working_size: int = WORKING_SIZE) -> NumberL
         # A faint pen's big digits: followed along longer lines now that their size is known. They are
         # the same digits, so their ink keeps its polarity (chosen afresh, in a picture mostly covered by
         # a big digit running into the border, the paper inside its loops can pass for light ink).
-        followed = ink_map(grey, digits_known_big=True, polarity=ink.polarity)
+        followed = ink_map(grey, digits_known_big=True, polarity=ink.polarity, beyond_paper=beyond_paper)
         followed_outline = None if followed is None else locate_number(followed.strength, cut=False)
         if followed_outline is not None and followed_outline.pieces:
             ink, outline = followed, followed_outline
