@@ -372,15 +372,18 @@ class DigitClassifier:
         ]
         unsure = [_unsure_clusters(layout, runs) for layout, runs in zip(readable, run_probabilities, strict=True)]
         joined = [_joined_clusters(layout, runs) for layout, runs in zip(readable, run_probabilities, strict=True)]
-        clusters = iter(self.touching_digits(readable, unsure, joined))
+        touching = self.touching_digits(readable, unsure, joined)
         pieces = iter(
             self._flags_read_a_pixel_off(
+                readable,
                 [
                     _piece_groups(layout, runs, candidates)
                     for layout, runs, candidates in zip(readable, run_probabilities, inputs, strict=True)
-                ]
+                ],
+                touching,
             )
         )
+        clusters = iter(touching)
         inference_ms = (time.perf_counter() - started) * 1000 / max(len(inputs), 1)
         results: list[NumberReading | ImageError] = []
         for layout, size, preprocess_ms in zip(layouts, sizes, timings, strict=True):
@@ -396,17 +399,24 @@ class DigitClassifier:
             )
         return results, layouts
 
-    def _flags_read_a_pixel_off(self, groups: list[list[_Group]]) -> list[list[_Group]]:
+    def _flags_read_a_pixel_off(
+        self,
+        layouts: list[NumberLayout],
+        groups: list[list[_Group]],
+        touching: list[dict[tuple[int, int], list[_Group]]],
+    ) -> list[list[_Group]]:
         """Each picture's groups of pieces, where the model cannot read one as a digit (it would be flagged),
         its digit probabilities averaged with the model's readings of its input moved a pixel each way
         (SHIFTED_LOOKS, one batch for all). A faint or broken digit's reading can hang on where its
         centre of mass fell, and the average of five small moves is the steadier one; a digit read
-        surely is left as read, as are the marks that are no digit at any of the five places."""
+        surely is left as read, as are the marks that are no digit at any of the five places. Groups in
+        a cluster whose digits the cluster reader found (`touching`, see `_digit_readings`) give way
+        to those digits, so they are not read again."""
         flagged = [
             (picture, index)
-            for picture, found in enumerate(groups)
+            for picture, (layout, found, clusters) in enumerate(zip(layouts, groups, touching, strict=True))
             for index, group in enumerate(found)
-            if group.probabilities.max() < FLAG_BELOW
+            if group.probabilities.max() < FLAG_BELOW and not any(_in_cluster(layout, span, group) for span in clusters)
         ]
         if not flagged:
             return groups
@@ -584,6 +594,12 @@ def _placed(layout: NumberLayout, span: tuple[int, int], read: _ClusterReading) 
     return groups
 
 
+def _in_cluster(layout: NumberLayout, span: tuple[int, int], group: _Group) -> bool:
+    """Whether a group's centre lies in the columns of the pieces [start, stop) of a cluster."""
+    left, _, right, _ = layout.run_box(*span)
+    return left <= (group.box[0] + group.box[2]) / 2 < right
+
+
 def _digit_shaped(layout: NumberLayout, box: tuple[int, int, int, int]) -> bool:
     """Whether a group's ink runs through most of its height, as a digit's does (a skipping pen's gaps are
     short). Dashes of a dashed line stacked one above another, line after line, share their columns
@@ -615,8 +631,7 @@ def _digit_readings(
     speck = max(SPECK_PIXELS, SPECK_OF_PICTURE * min(picture_size)) if picture_size else 0.0
     candidates = pieces
     for span, digits in (touching or {}).items():
-        left, _, right, _ = layout.run_box(*span)
-        inside = [g for g in candidates if left <= (g.box[0] + g.box[2]) / 2 < right]
+        inside = [g for g in candidates if _in_cluster(layout, span, g)]
         if len(inside) == 1 and inside[0].probabilities.max() >= ONE_DIGIT_SURELY:
             continue  # one wide digit, surely
         candidates = [g for g in candidates if g not in inside] + digits
