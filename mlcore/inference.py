@@ -293,6 +293,8 @@ class DigitClassifier:
         is never traded for a guess that the first look contradicts, and a picture with nothing but
         flagged marks (a blank page's shadow, a scribble) keeps its flags. A number still flagged after
         those looks gets one more, by the cluster reader along its whole line (`_flags_read_on_the_whole_line`).
+        Last, a picture read as no digit or nothing but flags is looked at once more keeping what looked
+        like the table beyond the page (`_unread_looked_at_again_beside_the_page`).
         """
         results, layouts = self._read_uploads(uploads, max_pixels, max_decoded_bytes)
         for working_size in SECOND_LOOK_SIZES:

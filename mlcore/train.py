@@ -129,7 +129,8 @@ def train(config: TrainingConfig, out_path: Path = DEFAULT_MODEL_PATH) -> dict:
 def combine(paths: list[Path], *, out_path: Path = DEFAULT_MODEL_PATH, version: str) -> dict:
     """The models as one file (`model.ensemble`), scored on MNIST's test set, with its card.
 
-    The first is the MNIST reader; the last answers "not one digit" for the ensemble.
+    The first is the MNIST reader; the others, fine-tuned with an 11th answer, "not one digit", give
+    the ensemble theirs (averaged, where there are several: `model.AgreeingDigits`).
     """
     from mlcore.data import load_mnist
     from mlcore.inference import load_keras_model, read_model_card
