@@ -235,6 +235,13 @@ def tuning_picture(
     )
 
 
+def read_tuning_picture(classifier, text: str, state: int, pen: str, gap: str | None, **replay):
+    """A number `text` of one of our tuning sets, replayed (see `tuning_picture`), and its reading."""
+    drawn = tuning_picture(state, len(text), pen, gap, **replay)
+    assert drawn.text == text  # the replay drew the picture it names
+    return drawn, classifier.read_upload(drawn.data)
+
+
 @pytest.mark.parametrize(
     ("seed", "state", "uinteger", "pen", "gap", "text"),
     [
@@ -297,11 +304,10 @@ def test_touching_digits_whose_pieces_lie_in_overlapping_clusters_are_read_toget
     # set, 244 of the paper photos): a skipping pen or a marker's gap left a digit in pieces, one joined to
     # its left neighbour and the rest to its right one, so neither cluster of ink held whole digits and the
     # cluster reader, reading each apart, lost or misread that digit ("709", "6491?", "?927", "549" before).
-    found = tuning_picture(
-        state, len(text), pen, "touching", seed=seed, picture=picture, has_uint32=has_uint32, uinteger=uinteger
+    _, reading = read_tuning_picture(
+        classifier, text, state, pen, "touching", seed=seed, picture=picture, has_uint32=has_uint32, uinteger=uinteger
     )
-    assert found.text == text
-    assert classifier.read_upload(found.data).digits == text
+    assert reading.digits == text
 
 
 @pytest.mark.parametrize(
@@ -319,11 +325,9 @@ def test_a_flagged_digit_that_the_cluster_reader_reads_surely_along_the_whole_li
     # paper photos): one digit was left flagged by the pieces' reading and by every look at another scale
     # ("69?765", "25?801", "4?448"); the cluster reader, reading the line whole, reads it surely and every
     # other digit the same.
-    found = tuning_picture(
-        state, len(text), pen, gap, seed=seed, picture=picture, has_uint32=has_uint32, uinteger=uinteger
+    found, reading = read_tuning_picture(
+        classifier, text, state, pen, gap, seed=seed, picture=picture, has_uint32=has_uint32, uinteger=uinteger
     )
-    assert found.text == text
-    reading = classifier.read_upload(found.data)
     assert reading.digits == text
     # The filled digit has a box of its own, where it was written.
     for (left, top, right, bottom), (x0, y0, x1, y1) in zip(
@@ -532,11 +536,9 @@ def test_a_digit_the_model_reads_the_same_a_pixel_off_each_way_is_read_not_flagg
     # Pictures 3 and 40 of our paper photos of numbers (seed 6262), 11 of our thin faint set (777) and 310 of
     # our single digits (5151), replayed. One digit of each read under 50% where its centre of mass fell
     # ("584?8", "96?1149", "6?7041", "?"); moved a pixel up, down, left and right, the model reads it.
-    drawn = tuning_picture(
-        state, len(text), pen, gap, seed=seed, picture=picture, has_uint32=has_uint32, uinteger=uinteger
+    _, reading = read_tuning_picture(
+        classifier, text, state, pen, gap, seed=seed, picture=picture, has_uint32=has_uint32, uinteger=uinteger
     )
-    assert drawn.text == text
-    reading = classifier.read_upload(drawn.data)
     assert reading.digits == text
     assert not reading.flagged
 
@@ -555,10 +557,8 @@ def test_a_number_touching_what_lies_beyond_the_page_is_not_taken_out_with_it(
     # Pictures 214, 271 and 176 of our paper photos of numbers (seed 6262), replayed. The number's strokes
     # touch the table beyond the page or the dark band of a shadow along the border, and the whole mark
     # was taken out as "beyond the paper": no digit found, or nothing but flags ("", "", "?").
-    drawn = tuning_picture(
-        state, len(text), pen, gap, seed=6262, picture="paper_photo", has_uint32=has_uint32, uinteger=uinteger
+    _, reading = read_tuning_picture(
+        classifier, text, state, pen, gap, seed=6262, picture="paper_photo", has_uint32=has_uint32, uinteger=uinteger
     )
-    assert drawn.text == text
-    reading = classifier.read_upload(drawn.data)
     assert reading.digits == text
     assert not reading.flagged
