@@ -232,10 +232,12 @@ class DigitClassifier:
     def touching_digits(
         self,
         layouts: list[NumberLayout],
+        readings: list[dict[tuple[int, int], _ClusterReading]],
         unsure: list[list[tuple[int, int]]],
         joined: list[dict[tuple[int, int], int]],
     ) -> list[dict[tuple[int, int], list[_Group]]]:
-        """For each layout, the digits of each cluster the cluster reader finds two digits or more in,
+        """For each layout, of the cluster reader's `readings` (`cluster_readings`), the digits of each
+        cluster the cluster reader finds two digits or more in,
         keyed by its span; in an `unsure` cluster (one stroke the CNN flags, see `_unsure_clusters`),
         exactly two. Other clusters are left to the pieces' reading: the CNN reads one digit (a
         wide 0, a 7 with a long bar) better, and flags what holds none. The CNN looks at each digit's
@@ -243,7 +245,6 @@ class DigitClassifier:
         word), the cluster is left to the pieces' reading as well. A `joined` run of clusters
         (`_joined_clusters`) read so, each of its digits surely, stands for the clusters inside it."""
         groups: list[dict[tuple[int, int], list[_Group]]] = []
-        readings = self.cluster_readings(layouts, unsure, joined)
         for layout, found, spans in zip(layouts, readings, unsure, strict=True):
             placed = {
                 span: _placed(layout, span, read)
@@ -374,7 +375,10 @@ class DigitClassifier:
         ]
         unsure = [_unsure_clusters(layout, runs) for layout, runs in zip(readable, run_probabilities, strict=True)]
         joined = [_joined_clusters(layout, runs) for layout, runs in zip(readable, run_probabilities, strict=True)]
-        touching = self.touching_digits(readable, unsure, joined)
+        read_whole = self.cluster_readings(readable, unsure, joined)
+        touching = self.touching_digits(readable, read_whole, unsure, joined)
+        # The clusters the cluster reader sees several digits in, surely or not (see `_digit_readings`).
+        written = iter([{span for span, read in found.items() if len(read.digits) >= 2} for found in read_whole])
         pieces = iter(
             self._flags_read_a_pixel_off(
                 readable,
@@ -395,7 +399,9 @@ class DigitClassifier:
             if layout is None:
                 results.append(NumberReading(picture_size=size, preprocess_ms=preprocess_ms))
                 continue
-            readings = tuple(_digit_readings(layout, next(pieces), next(clusters), picture_size=size))
+            readings = tuple(
+                _digit_readings(layout, next(pieces), next(clusters), written=next(written), picture_size=size)
+            )
             results.append(
                 NumberReading(readings, picture_size=size, preprocess_ms=preprocess_ms, inference_ms=inference_ms)
             )
@@ -616,6 +622,7 @@ def _digit_readings(
     pieces: list[_Group],
     touching: dict[tuple[int, int], list[_Group]] | None = None,
     *,
+    written: set[tuple[int, int]] | frozenset = frozenset(),
     picture_size: tuple[int, int] | None = None,
 ) -> list[DigitReading]:
     """The digits of the number, left to right.
@@ -627,7 +634,10 @@ def _digit_readings(
     A group the model cannot read as one digit is flagged. A flagged mark that cannot be part of
     the number is left out: one much smaller than the digits (a comma, a dash, dirt), one far
     bigger (a line, a shadow's edge), one standing apart at either end of the number, or a speck
-    too small in the picture to be writing (alone, it has no digits to be compared with).
+    too small in the picture to be writing (alone, it has no digits to be compared with). A flagged
+    mark far wider than a digit stays, flagged, where it lies in a cluster the cluster reader sees
+    several digits in (`written`), however unsure: touching digits that neither reader could read are
+    writing, and leaving them out would say "no digit found", or give the rest of the number as if whole.
     """
     height = layout.line_height
     speck = max(SPECK_PIXELS, SPECK_OF_PICTURE * min(picture_size)) if picture_size else 0.0
@@ -643,7 +653,8 @@ def _digit_readings(
     for group in candidates:
         left, top, right, bottom = group.box
         size = max(right - left, bottom - top)
-        if group.flagged and (size < SMALL_MARK * height or right - left > 2 * height or bottom - top > 1.8 * height):
+        too_wide = right - left > 2 * height and not any(_in_cluster(layout, span, group) for span in written)
+        if group.flagged and (size < SMALL_MARK * height or too_wide or bottom - top > 1.8 * height):
             continue
         box_left, box_top, box_right, box_bottom = layout.original(group.box)
         if group.flagged and max(box_right - box_left, box_bottom - box_top) < speck:

@@ -562,3 +562,27 @@ def test_a_number_touching_what_lies_beyond_the_page_is_not_taken_out_with_it(
     )
     assert reading.digits == text
     assert not reading.flagged
+
+
+@pytest.mark.parametrize(
+    ("seed", "state", "has_uint32", "uinteger", "pen", "picture", "text", "read_before"),
+    [
+        (777, 260728978821037509717151784832314681606, 1, 2428255349, "thin_faint", None, "092142", "2"),
+        (6262, 197017086787981716278042328926478926658, 0, 349601216, "ordinary", "paper_photo", "14666672", ""),
+        (6262, 328695184306593088809959195270620533570, 1, 4250752529, "thick_marker", "paper_photo", "06388333", ""),
+    ],
+)
+def test_touching_digits_that_cannot_be_read_are_flagged_not_left_out(
+    classifier, seed, state, has_uint32, uinteger, pen, picture, text, read_before
+):
+    # Picture 111 of our thin faint set (777), 284 and 220 of our paper photos of numbers (6262), replayed:
+    # touching digits in one cluster far wider than a digit, which the cluster reader sees several digits
+    # in but not surely enough to be believed, and the CNN cannot read as one. The cluster was left out as
+    # if it were a line or a shadow's edge: "no digit found", or, in the first, the last digit alone as if
+    # it were the whole number (read_before). Writing that cannot be read is flagged.
+    _, reading = read_tuning_picture(
+        classifier, text, state, pen, "touching", seed=seed, picture=picture, has_uint32=has_uint32, uinteger=uinteger
+    )
+    assert reading.found and reading.flagged
+    assert reading.digits != read_before and reading.digits.replace("?", "") in text
+    assert reading.digit is None
