@@ -39,6 +39,10 @@ JOINED_SURE_AT_LEAST = 0.85
 # A flagged digit of a number is read by the cluster reader looking at the whole line when it is this sure of
 # it (and reads the other digits the same): on our tuning set, 6 of the 7 flags it filled so were right.
 WHOLE_LINE_SURE_AT_LEAST = 0.9
+# A picture read as no digit, looked at again keeping the table beyond the page, is taken as one digit only when
+# the model reads it at least this surely: a digit written out to the page's edge (held-out: 3 more single
+# digits right, no blank page more read as a digit). Two digits or more, none flagged, are taken as read.
+LONE_DIGIT_BESIDE_THE_PAGE = 0.9
 # A cluster the CNN reads as one digit at least this surely stays one digit: the cluster reader split a few
 # wide single digits in two (a 4 read "41", a 0 "10": 5 of our 1,200 realistic uploads), and no touching
 # number of our tuning set is read by the CNN as one digit that surely.
@@ -321,8 +325,10 @@ class DigitClassifier:
         """Each picture read as no digit or as nothing but flags, looked at again keeping as ink what looked
         like the table beyond the page (`preprocessing.ink_map`'s `beyond_paper`): a number whose strokes
         touch the table, or a dark band along the picture's border, goes with it when it is taken out.
-        That look is taken only where it reads two digits or more, none flagged: on a blank page, what
-        lies beyond it reads at most as a lone digit (a straight edge as a "1")."""
+        That look is taken only where it reads two digits or more, none flagged, or one digit read at least
+        LONE_DIGIT_BESIDE_THE_PAGE surely (a digit written out to the page's edge): on a blank page, what
+        lies beyond it reads at most as a lone digit, and less surely (a straight edge as a "1"; a lone
+        straight step in brightness is no mark at all, see `segmentation._lone_step`)."""
         unread = [
             i
             for i, result in enumerate(results)
@@ -332,7 +338,12 @@ class DigitClassifier:
             return results
         again, _ = self._read_uploads([uploads[i] for i in unread], max_pixels, max_decoded_bytes, beyond_paper=False)
         for i, second in zip(unread, again, strict=True):
-            if isinstance(second, NumberReading) and len(second.readings) >= 2 and not second.flagged:
+            if (
+                isinstance(second, NumberReading)
+                and second.found
+                and not second.flagged
+                and (len(second.readings) >= 2 or second.confidence >= LONE_DIGIT_BESIDE_THE_PAGE)
+            ):
                 results[i] = replace(second, preprocess_ms=results[i].preprocess_ms + second.preprocess_ms)
         return results
 
