@@ -301,26 +301,31 @@ class DigitClassifier:
         Last, a picture read as no digit or nothing but flags is looked at once more keeping what looked
         like the table beyond the page (`_unread_looked_at_again_beside_the_page`).
         """
-        results, layouts = self._read_uploads(uploads, max_pixels, max_decoded_bytes)
+        # Each upload is decoded once, and the further looks read the same decoded picture (a hard one was
+        # decoded up to six times). They are held until all are read: at most max_decoded_bytes each.
+        pictures = [_decoded(data, max_pixels, max_decoded_bytes) for data in uploads]
+        results, layouts = self._read_uploads(pictures)
+        results = [
+            replace(result, preprocess_ms=picture.decode_ms + result.preprocess_ms)
+            if isinstance(result, NumberReading)
+            else result
+            for result, picture in zip(results, pictures, strict=True)
+        ]
         for working_size in SECOND_LOOK_SIZES:
             unsure = [i for i, result in enumerate(results) if _partly_flagged(result)]
             if not unsure:
                 break
-            again, _ = self._read_uploads([uploads[i] for i in unsure], max_pixels, max_decoded_bytes, working_size)
+            again, _ = self._read_uploads([pictures[i] for i in unsure], working_size)
             for i, second in zip(unsure, again, strict=True):
                 if isinstance(second, NumberReading) and _reads_the_flags(results[i], second):
                     first_ms = results[i].preprocess_ms
                     results[i] = replace(second, preprocess_ms=first_ms + second.preprocess_ms)
         # (Those still flagged are the first look's readings, so its layouts hold their pieces.)
         results = self._flags_read_on_the_whole_line(layouts, results)
-        return self._unread_looked_at_again_beside_the_page(uploads, results, max_pixels, max_decoded_bytes)
+        return self._unread_looked_at_again_beside_the_page(pictures, results)
 
     def _unread_looked_at_again_beside_the_page(
-        self,
-        uploads: list[bytes],
-        results: list[NumberReading | ImageError],
-        max_pixels: int,
-        max_decoded_bytes: int | None,
+        self, pictures: list[_Decoded], results: list[NumberReading | ImageError]
     ) -> list[NumberReading | ImageError]:
         """Each picture read as no digit or as nothing but flags, looked at again keeping as ink what looked
         like the table beyond the page (`preprocessing.ink_map`'s `beyond_paper`): a number whose strokes
@@ -336,7 +341,7 @@ class DigitClassifier:
         ]
         if not unread:
             return results
-        again, _ = self._read_uploads([uploads[i] for i in unread], max_pixels, max_decoded_bytes, beyond_paper=False)
+        again, _ = self._read_uploads([pictures[i] for i in unread], beyond_paper=False)
         for i, second in zip(unread, again, strict=True):
             if (
                 isinstance(second, NumberReading)
@@ -348,29 +353,23 @@ class DigitClassifier:
         return results
 
     def _read_uploads(
-        self,
-        uploads: list[bytes],
-        max_pixels: int,
-        max_decoded_bytes: int | None,
-        working_size: int = WORKING_SIZE,
-        *,
-        beyond_paper: bool = True,
+        self, pictures: list[_Decoded], working_size: int = WORKING_SIZE, *, beyond_paper: bool = True
     ) -> tuple[list[NumberReading | ImageError], list[NumberLayout | None | ImageError]]:
-        """One look at each upload: its number, or the ImageError that says why it could not be read;
-        and the layout of the pieces it was read from (None where no ink was found). `beyond_paper`: as
-        in `preprocessing.ink_map`."""
+        """One look at each decoded upload: its number, or the ImageError that says why it could not be
+        read; and the layout of the pieces it was read from (None where no ink was found). `beyond_paper`:
+        as in `preprocessing.ink_map`."""
         layouts: list[NumberLayout | None | ImageError] = []
         sizes: list[tuple[int, int] | None] = []  # each picture's upright original size
         inputs: list[np.ndarray] = []  # each readable picture's candidate digits
         timings: list[float] = []
-        for data in uploads:
+        for picture in pictures:
             started = time.perf_counter()
-            try:
-                image = decode_image(data, max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes)
+            image = picture.image
+            if isinstance(image, ImageError):
+                layout, size = image, None
+            else:
                 layout = find_number(image, working_size, beyond_paper=beyond_paper)
                 size = image.info["original_size"]
-            except ImageError as error:
-                layout, size = error, None
             if isinstance(layout, NumberLayout):
                 inputs.append(layout.model_inputs())
             layouts.append(layout)
@@ -477,6 +476,23 @@ class DigitClassifier:
             else:
                 files.append(FileReading(path, reading=result))
         return files
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    """An upload decoded once for all its looks (`preprocessing.decode_image`), or why it cannot be."""
+
+    image: object  # PIL.Image.Image | ImageError
+    decode_ms: float
+
+
+def _decoded(data: bytes, max_pixels: int, max_decoded_bytes: int | None) -> _Decoded:
+    started = time.perf_counter()
+    try:
+        image = decode_image(data, max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes)
+    except ImageError as error:
+        image = error
+    return _Decoded(image, (time.perf_counter() - started) * 1000)
 
 
 def _partly_flagged(result: NumberReading | ImageError) -> bool:

@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mlcore import inference
 from mlcore.data import load_mnist_arrays
 from mlcore.inference import read_model_card, shared_classifier
 from mlcore.paths import DEFAULT_MODEL_PATH
+from mlcore.preprocessing import decode_image
 from tests.images import blank_picture, encode, paper_photo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +62,21 @@ def test_a_blank_picture_is_answered_no_digit_not_a_guess(classifier):
     result = classifier.read_upload(blank_picture())
     assert result.digit is None and result.confidence is None
     assert result.digits == "" and not result.found
+
+
+def test_a_picture_looked_at_again_is_decoded_once(classifier, monkeypatch):
+    # A blank page is read as no digit, then looked at again keeping what lies beyond the page: both
+    # looks read the same decoded picture (a hard picture took up to six decodings, one per look).
+    decoded = []
+
+    def counted(data, **limits):
+        decoded.append(len(data))
+        return decode_image(data, **limits)
+
+    monkeypatch.setattr(inference, "decode_image", counted)
+    upload = blank_picture()
+    assert classifier.read_upload(upload).digits == ""
+    assert decoded == [len(upload)]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
