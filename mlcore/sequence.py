@@ -27,6 +27,10 @@ BODY = 20  # the digits' height inside the input, as MNIST's 20 of 28
 STEP = 2
 BLANK = 10
 MAX_WIDTH = 512  # a cluster wider than this (about 25 digits) is squeezed to it
+# Decoding keeps this many likeliest digit sequences as it goes along the columns, and tries only the digits
+# a column gives at least UNLIKELY_DIGIT.
+BEAM_WIDTH = 8
+UNLIKELY_DIGIT = 1e-3
 
 
 def sequence_input(ink: np.ndarray) -> np.ndarray:
@@ -92,9 +96,28 @@ class SequenceDigit:
 
 
 def decode(columns: np.ndarray, width: int) -> list[SequenceDigit]:
-    """The digits of one input (greedy CTC decoding of its (T, 11) column probabilities over the
-    first width / STEP columns): a digit per run of columns whose likeliest answer is that digit."""
+    """The digits of one input, from its (T, 11) column probabilities over the first width / STEP columns.
+
+    The digits are the likeliest sequence summed over every way of placing it in the columns (CTC's
+    prefix beam search), not the digits of the likeliest single column each: a digit drawn thin over
+    several columns, each a little more likely "no new digit here", is likely as a whole and would be
+    lost column by column. Each digit's columns are where the likeliest placement of that sequence
+    puts it; where the sequence is the columns' own likeliest answers (most clusters), their runs.
+    """
     columns = columns[: max(1, width // STEP)]
+    by_column = _best_columns(columns)
+    labels = _likeliest_sequence(columns)
+    if labels == tuple(digit.digit for digit in by_column):
+        return by_column
+    digits = []
+    for label, (first, last) in zip(labels, _placement(columns, labels), strict=True):
+        peak = first + int(columns[first : last + 1, label].argmax())
+        digits.append(SequenceDigit(label, columns[peak, :BLANK].copy(), first, last))
+    return digits
+
+
+def _best_columns(columns: np.ndarray) -> list[SequenceDigit]:
+    """A digit per run of columns whose likeliest answer is that digit (greedy CTC decoding)."""
     best = columns.argmax(axis=1)
     digits: list[SequenceDigit] = []
     column = 0
@@ -109,6 +132,68 @@ def decode(columns: np.ndarray, width: int) -> list[SequenceDigit]:
             digits.append(SequenceDigit(label, columns[peak, :BLANK].copy(), column, end))
         column = end + 1
     return digits
+
+
+def _likeliest_sequence(columns: np.ndarray, beam: int = BEAM_WIDTH) -> tuple[int, ...]:
+    """CTC prefix beam search: the `beam` likeliest digit sequences so far are kept, each with the
+    probability of its placements ending in "no new digit" and in its last digit (a repeated digit is a
+    new one only after a "no new digit" column)."""
+    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}
+    for column in columns:
+        # Digits this column cannot plausibly hold are not tried (most columns are surely blank).
+        likely = np.flatnonzero(column[:BLANK] >= UNLIKELY_DIGIT)
+        extended: dict[tuple[int, ...], list[float]] = {}
+        for prefix, (ends_blank, ends_digit) in beams.items():
+            entry = extended.setdefault(prefix, [0.0, 0.0])
+            entry[0] += (ends_blank + ends_digit) * column[BLANK]
+            last = prefix[-1] if prefix else None
+            for digit in likely:
+                p = float(column[digit])
+                longer = extended.setdefault(prefix + (int(digit),), [0.0, 0.0])
+                if digit == last:
+                    entry[1] += ends_digit * p  # the same digit going on over another column
+                    longer[1] += ends_blank * p  # the same digit again, after a gap
+                else:
+                    longer[1] += (ends_blank + ends_digit) * p
+        kept = sorted(extended.items(), key=lambda item: -(item[1][0] + item[1][1]))[:beam]
+        total = sum(b + d for _, (b, d) in kept) or 1.0  # rescaled each column: long inputs would underflow
+        beams = {prefix: (b / total, d / total) for prefix, (b, d) in kept}
+    return max(beams.items(), key=lambda item: item[1][0] + item[1][1])[0]
+
+
+def _placement(columns: np.ndarray, labels: tuple[int, ...]) -> list[tuple[int, int]]:
+    """The columns [first, last] of each digit of `labels` in their likeliest placement (Viterbi over
+    CTC's states: "no new digit" before, between and after the digits, and each digit)."""
+    states = [BLANK]
+    for label in labels:
+        states += [label, BLANK]
+    states = np.array(states)
+    log_p = np.log(np.maximum(columns[:, states], 1e-12))
+    # A digit's state may be entered from two states back (skipping the blank between) unless the
+    # digit before it is the same one: repeated digits need a blank between them.
+    can_skip = np.zeros(len(states), dtype=bool)
+    can_skip[2:] = (states[2:] != BLANK) & (states[2:] != states[:-2])
+    score = np.full(len(states), -np.inf)
+    score[:2] = log_p[0, :2]
+    came_from = np.zeros((len(columns), len(states)), dtype=np.int64)
+    index = np.arange(len(states))
+    for t in range(1, len(columns)):
+        stay, step = score, np.concatenate([[-np.inf], score[:-1]])
+        skip = np.where(can_skip, np.concatenate([[-np.inf, -np.inf], score[:-2]]), -np.inf)
+        options = np.stack([stay, step, skip])
+        choice = options.argmax(axis=0)
+        came_from[t] = index - choice
+        score = options.max(axis=0) + log_p[t]
+    state = len(states) - 1 if len(states) == 1 or score[-1] >= score[-2] else len(states) - 2
+    path = [state]
+    for t in range(len(columns) - 1, 0, -1):
+        state = came_from[t, state]
+        path.append(state)
+    placed: dict[int, list[int]] = {}
+    for t, state in enumerate(reversed(path)):
+        if states[state] != BLANK:
+            placed.setdefault((state - 1) // 2, [t, t])[1] = t
+    return [tuple(placed[i]) for i in range(len(labels))]
 
 
 def save_sequence_set(path, inputs: list[np.ndarray], texts: list[str]) -> None:

@@ -460,6 +460,19 @@ def test_repeated_digits_stay_apart_and_a_digit_spread_over_columns_is_read_once
     assert digits[0].probabilities[1] == pytest.approx(1.0) and (digits[0].first, digits[0].last) == (1, 2)
 
 
+def test_a_digit_spread_thinly_over_columns_is_read_where_each_column_is_more_likely_no_digit():
+    # A faint 3 between a 7 and a 1: three columns, each 60% "no new digit" and 40% a 3. Column by
+    # column the 3 is lost ("71"), but most ways of placing the digits hold a 3 (the sequence "3" alone
+    # is 1 - 0.6^3 - 0.4 * 0.6 * 0.4 = 69% likely over those columns), so the cluster reads "731".
+    blank, one, three, seven = np.eye(11)[10], np.eye(11)[1], np.eye(11)[3], np.eye(11)[7]
+    faint_three = 0.6 * blank + 0.4 * three
+    columns = np.stack([seven, blank, faint_three, faint_three, faint_three, blank, one])
+    digits = decode(columns, width=7 * STEP)
+    assert [d.digit for d in digits] == [7, 3, 1]
+    # The 3 is placed in its own columns, with what the column gives it.
+    assert 2 <= digits[1].first <= digits[1].last <= 4 and digits[1].probabilities[3] == pytest.approx(0.4)
+
+
 def test_the_page_edge_running_from_top_to_bottom_beside_a_table_is_not_read_as_a_1(classifier):
     # Blank paper with a dark table beyond its right edge, the edge a little tilted and softened: the
     # strip along the edge runs from the top border to the bottom one, as no digit written on the page does.
