@@ -59,6 +59,18 @@ def number_photo_jpeg(digits: np.ndarray, size: tuple[int, int] = (1600, 1200), 
     return buffer.getvalue()
 
 
+def blank_phone_jpeg(size: tuple[int, int] = (4000, 3000)) -> bytes:
+    """A 12-megapixel phone photo (JPEG) of a blank, unevenly lit page with the sensor's grain: read as no
+    digit, it takes every further look the engine has (the worst ordinary upload for time)."""
+    width, height = size
+    rng = np.random.default_rng(3)
+    light = 0.8 - 0.15 * np.linspace(0, 1, width)[None, :] - 0.1 * np.linspace(0, 1, height)[:, None]
+    page = light + rng.normal(0, 0.02, (height, width))
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(page * 255, 0, 255).astype(np.uint8)).convert("RGB").save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
 def run_benchmarks(model_path: Path, json_output: bool = False) -> dict:
     from mlcore.inference import DigitClassifier
     from mlcore.preprocessing import decode_image
@@ -101,6 +113,9 @@ def run_benchmarks(model_path: Path, json_output: bool = False) -> dict:
     touching = number_photo_jpeg(images[10:16], gap="touching")
     touching_read = classifier.read_upload(touching).digits
     touching_timings = _timed(lambda: classifier.read_upload(touching), 50)
+    blank = blank_phone_jpeg()
+    blank_read = classifier.read_upload(blank).digits
+    blank_timings = _timed(lambda: classifier.read_upload(blank), 20)
 
     figures = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
@@ -117,6 +132,8 @@ def run_benchmarks(model_path: Path, json_output: bool = False) -> dict:
         "touching_6_digits_1600x1200_end_to_end": _percentiles(touching_timings),
         "touching_read": touching_read,
         "number_written": "".join(str(d) for d in test.labels[10:16]),
+        "blank_4000x3000_phone_jpeg_end_to_end": _percentiles(blank_timings),
+        "blank_read": blank_read,
     }
     if json_output:
         print(json.dumps(figures))
@@ -131,6 +148,7 @@ def run_benchmarks(model_path: Path, json_output: bool = False) -> dict:
             ("Upload end to end (decode..digit)", "upload_end_to_end"),
             ("6-digit number, 1600x1200 JPEG", "number_6_digits_1600x1200_end_to_end"),
             ("The same, its digits touching", "touching_6_digits_1600x1200_end_to_end"),
+            ("Blank 4000x3000 phone JPEG", "blank_4000x3000_phone_jpeg_end_to_end"),
         ):
             f = figures[key]
             print(f"{name + ':':<36}p50 {f['p50_ms']:.2f} ms   p95 {f['p95_ms']:.2f} ms")
@@ -139,4 +157,5 @@ def run_benchmarks(model_path: Path, json_output: bool = False) -> dict:
         print(f"Throughput, 2048 images in one call: {figures['bulk_2048_images_per_second']:.0f} images/s")
         print(f"The number written {figures['number_written']}, read {figures['number_read']!r}")
         print(f"The same touching, read {figures['touching_read']!r}")
+        print(f"The blank page, read {figures['blank_read']!r} (no digit: '')")
     return figures
