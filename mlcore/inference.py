@@ -11,14 +11,25 @@ import json
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mlcore.paths import DEFAULT_CLUSTER_READER_PATH, DEFAULT_MODEL_PATH, model_card_path
-from mlcore.preprocessing import DEFAULT_MAX_PIXELS, WORKING_SIZE, ImageError, decode_image, to_mnist_field
+from mlcore.preprocessing import (
+    DEFAULT_MAX_PIXELS,
+    WORKING_SIZE,
+    ImageError,
+    decode_image,
+    decoded_bytes,
+    to_mnist_field,
+)
 from mlcore.reading import DigitReading, NumberReading
 from mlcore.segmentation import FLAG_BELOW, SMALL_MARK, NumberLayout, best_grouping, cluster_spans, find_number
 from mlcore.sequence import STEP, SequenceDigit, batch_of, decode
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 # A flagged mark smaller than this share of the picture's shorter side (and never more than a few pixels in a
 # small drawing) is a speck of dirt or noise, not writing: a picture holding only such marks has no digit.
@@ -60,6 +71,9 @@ SHIFTED_LOOKS = ((1, 0), (-1, 0), (0, 1), (0, -1))
 
 # Larger batches are cut into pieces of this size, which keeps memory bounded.
 MAX_BATCH = 256
+# The decoded uploads of one call are kept for their further looks up to this many bytes in all (64 megapixels
+# in grey: any one upload the worker reads; a phone JPEG, decoded at a reduced scale, takes about 0.2 MB).
+KEEP_DECODED_BYTES = 64_000_000
 
 
 @dataclass(frozen=True)
@@ -301,21 +315,13 @@ class DigitClassifier:
         Last, a picture read as no digit or nothing but flags is looked at once more keeping what looked
         like the table beyond the page (`_unread_looked_at_again_beside_the_page`).
         """
-        # Each upload is decoded once, and the further looks read the same decoded picture (a hard one was
-        # decoded up to six times). They are held until all are read: at most max_decoded_bytes each.
-        pictures = [_decoded(data, max_pixels, max_decoded_bytes) for data in uploads]
-        results, layouts = self._read_uploads(pictures)
-        results = [
-            replace(result, preprocess_ms=picture.decode_ms + result.preprocess_ms)
-            if isinstance(result, NumberReading)
-            else result
-            for result, picture in zip(results, pictures, strict=True)
-        ]
+        pictures = _Uploads(uploads, max_pixels, max_decoded_bytes)
+        results, layouts = self._read_uploads(pictures, list(range(len(uploads))))
         for working_size in SECOND_LOOK_SIZES:
             unsure = [i for i, result in enumerate(results) if _partly_flagged(result)]
             if not unsure:
                 break
-            again, _ = self._read_uploads([pictures[i] for i in unsure], working_size)
+            again, _ = self._read_uploads(pictures, unsure, working_size)
             for i, second in zip(unsure, again, strict=True):
                 if isinstance(second, NumberReading) and _reads_the_flags(results[i], second):
                     first_ms = results[i].preprocess_ms
@@ -325,7 +331,7 @@ class DigitClassifier:
         return self._unread_looked_at_again_beside_the_page(pictures, results)
 
     def _unread_looked_at_again_beside_the_page(
-        self, pictures: list[_Decoded], results: list[NumberReading | ImageError]
+        self, pictures: _Uploads, results: list[NumberReading | ImageError]
     ) -> list[NumberReading | ImageError]:
         """Each picture read as no digit or as nothing but flags, looked at again keeping as ink what looked
         like the table beyond the page (`preprocessing.ink_map`'s `beyond_paper`): a number whose strokes
@@ -341,7 +347,7 @@ class DigitClassifier:
         ]
         if not unread:
             return results
-        again, _ = self._read_uploads([pictures[i] for i in unread], beyond_paper=False)
+        again, _ = self._read_uploads(pictures, unread, beyond_paper=False)
         for i, second in zip(unread, again, strict=True):
             if (
                 isinstance(second, NumberReading)
@@ -353,18 +359,18 @@ class DigitClassifier:
         return results
 
     def _read_uploads(
-        self, pictures: list[_Decoded], working_size: int = WORKING_SIZE, *, beyond_paper: bool = True
+        self, pictures: _Uploads, chosen: list[int], working_size: int = WORKING_SIZE, *, beyond_paper: bool = True
     ) -> tuple[list[NumberReading | ImageError], list[NumberLayout | None | ImageError]]:
-        """One look at each decoded upload: its number, or the ImageError that says why it could not be
+        """One look at each `chosen` upload: its number, or the ImageError that says why it could not be
         read; and the layout of the pieces it was read from (None where no ink was found). `beyond_paper`:
         as in `preprocessing.ink_map`."""
         layouts: list[NumberLayout | None | ImageError] = []
         sizes: list[tuple[int, int] | None] = []  # each picture's upright original size
         inputs: list[np.ndarray] = []  # each readable picture's candidate digits
         timings: list[float] = []
-        for picture in pictures:
+        for index in chosen:
             started = time.perf_counter()
-            image = picture.image
+            image = pictures.decoded(index)
             if isinstance(image, ImageError):
                 layout, size = image, None
             else:
@@ -478,21 +484,32 @@ class DigitClassifier:
         return files
 
 
-@dataclass(frozen=True)
-class _Decoded:
-    """An upload decoded once for all its looks (`preprocessing.decode_image`), or why it cannot be."""
+class _Uploads:
+    """A call's uploads, each decoded when a look first needs it. The decoded pictures are kept for the further
+    looks, which would otherwise decode them again (a hard picture up to six times), up to KEEP_DECODED_BYTES
+    for all of them together; beyond that, a picture is decoded again, so a batch of big pictures is never
+    held at once."""
 
-    image: object  # PIL.Image.Image | ImageError
-    decode_ms: float
+    def __init__(self, uploads: list[bytes], max_pixels: int, max_decoded_bytes: int | None) -> None:
+        self.uploads, self.max_pixels, self.max_decoded_bytes = uploads, max_pixels, max_decoded_bytes
+        self._kept: dict[int, Image.Image | ImageError] = {}
+        self._kept_bytes = 0
 
-
-def _decoded(data: bytes, max_pixels: int, max_decoded_bytes: int | None) -> _Decoded:
-    started = time.perf_counter()
-    try:
-        image = decode_image(data, max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes)
-    except ImageError as error:
-        image = error
-    return _Decoded(image, (time.perf_counter() - started) * 1000)
+    def decoded(self, index: int) -> Image.Image | ImageError:
+        """The upright grey picture (`preprocessing.decode_image`), or the ImageError that says why not."""
+        if index in self._kept:
+            return self._kept[index]
+        try:
+            image = decode_image(
+                self.uploads[index], max_pixels=self.max_pixels, max_decoded_bytes=self.max_decoded_bytes
+            )
+        except ImageError as error:
+            image = error
+        size = 0 if isinstance(image, ImageError) else decoded_bytes(image)
+        if self._kept_bytes + size <= KEEP_DECODED_BYTES:
+            self._kept[index] = image
+            self._kept_bytes += size
+        return image
 
 
 def _partly_flagged(result: NumberReading | ImageError) -> bool:

@@ -77,6 +77,12 @@ def test_a_picture_looked_at_again_is_decoded_once(classifier, monkeypatch):
     upload = blank_picture()
     assert classifier.read_upload(upload).digits == ""
     assert decoded == [len(upload)]
+    # Pictures are kept for their further looks only up to a budget for the whole call: beyond it (here 0
+    # bytes) each look decodes the picture again rather than holding a batch of big pictures at once.
+    decoded.clear()
+    monkeypatch.setattr(inference, "KEEP_DECODED_BYTES", 0)
+    assert classifier.read_upload(upload).digits == ""
+    assert decoded == [len(upload), len(upload)]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
