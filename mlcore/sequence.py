@@ -164,6 +164,10 @@ def _likeliest_sequence(columns: np.ndarray, beam: int = BEAM_WIDTH) -> tuple[in
 def _placement(columns: np.ndarray, labels: tuple[int, ...]) -> list[tuple[int, int]]:
     """The columns [first, last] of each digit of `labels` in their likeliest placement (Viterbi over
     CTC's states: "no new digit" before, between and after the digits, and each digit)."""
+    if not labels:
+        # (The search's sequence is never likelier empty than the columns' own unless it pruned that
+        # one on the way, as it can on columns where many digits are plausible: then no digit is placed.)
+        return []
     states = [BLANK]
     for label in labels:
         states += [label, BLANK]
