@@ -34,15 +34,20 @@ def _timed(function, runs: int) -> list[float]:
     return timings
 
 
+def _page_jpeg(page: np.ndarray, quality: int = 90) -> bytes:
+    """A page's brightness (0..1, grey) as a colour JPEG, as a phone saves it."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(page * 255, 0, 255).astype(np.uint8)).convert("RGB").save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
 def photo_jpeg(digit_pixels: np.ndarray, size: int = 1000) -> bytes:
     """A 1000x1000 JPEG of a digit in dark ink on grey, unevenly lit paper: a typical phone upload."""
     ink = np.asarray(Image.fromarray(digit_pixels).resize((size // 3, size // 3), Image.Resampling.BICUBIC)) / 255.0
     page = np.full((size, size), 0.85) - np.linspace(0, 0.2, size)[None, :]
     top = size // 3
     page[top : top + ink.shape[0], top : top + ink.shape[1]] *= 1 - 0.85 * ink
-    buffer = io.BytesIO()
-    Image.fromarray(np.clip(page * 255, 0, 255).astype(np.uint8)).convert("RGB").save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
+    return _page_jpeg(page)
 
 
 def number_photo_jpeg(digits: np.ndarray, size: tuple[int, int] = (1600, 1200), gap: str = "tight") -> bytes:
@@ -54,9 +59,7 @@ def number_photo_jpeg(digits: np.ndarray, size: tuple[int, int] = (1600, 1200), 
     page = np.full((height, width), 0.85) - np.linspace(0, 0.2, width)[None, :]
     top, left = (height - ink.shape[0]) // 2, (width - ink.shape[1]) // 2
     page[top : top + ink.shape[0], left : left + ink.shape[1]] *= 1 - 0.85 * ink
-    buffer = io.BytesIO()
-    Image.fromarray(np.clip(page * 255, 0, 255).astype(np.uint8)).convert("RGB").save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
+    return _page_jpeg(page)
 
 
 def blank_phone_jpeg(size: tuple[int, int] = (4000, 3000)) -> bytes:
@@ -66,9 +69,7 @@ def blank_phone_jpeg(size: tuple[int, int] = (4000, 3000)) -> bytes:
     rng = np.random.default_rng(3)
     light = 0.8 - 0.15 * np.linspace(0, 1, width)[None, :] - 0.1 * np.linspace(0, 1, height)[:, None]
     page = light + rng.normal(0, 0.02, (height, width))
-    buffer = io.BytesIO()
-    Image.fromarray(np.clip(page * 255, 0, 255).astype(np.uint8)).convert("RGB").save(buffer, "JPEG", quality=92)
-    return buffer.getvalue()
+    return _page_jpeg(page, quality=92)
 
 
 def run_benchmarks(model_path: Path, json_output: bool = False) -> dict:
